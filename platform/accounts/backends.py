@@ -1,0 +1,47 @@
+"""Authentication backend for the mock directory (development only; the settings refuse it in uat and prod)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import BaseBackend
+from django.http import HttpRequest
+
+from .directory import mock_directory
+from .models import DirectorySource, User
+from .services import DirectoryProfile, sync_user_from_directory
+
+MAX_USERNAME_LENGTH = 150
+
+
+class MockDirectoryBackend(BaseBackend):
+    """Signs people in against the mock directory file and mirrors their groups, like the LDAP backend."""
+
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> User | None:
+        if not username or password is None or len(username) > MAX_USERNAME_LENGTH:
+            return None
+        directory = mock_directory()
+        entry = directory.check_password(username, password)
+        if entry is None:
+            return None
+        profile = DirectoryProfile(
+            username=entry.username,
+            first_name=entry.first_name,
+            last_name=entry.last_name,
+            email=entry.email,
+            department=entry.department,
+            title=entry.title,
+            groups=entry.groups,
+        )
+        return sync_user_from_directory(
+            profile, source=DirectorySource.MOCK, managed_groups=directory.snapshot().groups
+        )
+
+    def get_user(self, user_id: int) -> User | None:
+        try:
+            user = User.objects.get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if user.is_active else None

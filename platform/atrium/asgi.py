@@ -1,0 +1,16 @@
+"""ASGI entry point, kept for parity with WSGI; Atrium is served by gunicorn's sync workers."""
+
+import os
+import sys
+from pathlib import Path
+
+_root = Path(__file__).resolve().parents[2]
+for _path in (str(_root), str(_root / "platform")):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atrium.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+application = get_asgi_application()

@@ -1,0 +1,400 @@
+"""Atrium's one settings module, driven by environment variables (django-environ).
+
+`ATRIUM_ENV` picks the environment: `dev` (default), `test`, `uat` or `prod`. The defaults serve development
+(SQLite under var/, local-memory cache, the mock directory); `DATABASE_URL`, `REDIS_URL` and the `LDAP_*`
+variables switch to the real services. uat and prod refuse to start with unsafe values (see `_refuse_unsafe`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+# ---------------------------------------------------------------------------------------------------------------
+# Paths and environment
+# ---------------------------------------------------------------------------------------------------------------
+BASE_DIR = Path(__file__).resolve().parents[2]
+PLATFORM_DIR = BASE_DIR / "platform"
+VAR_DIR = Path(environ.Env().str("ATRIUM_VAR_DIR", default=str(BASE_DIR / "var")))
+
+env = environ.Env()
+_env_file = BASE_DIR / ".env"
+if _env_file.exists():
+    environ.Env.read_env(str(_env_file))
+
+ATRIUM_ENV = env.str("ATRIUM_ENV", default="dev")
+ATRIUM_ENVIRONMENTS = ("dev", "test", "uat", "prod")
+if ATRIUM_ENV not in ATRIUM_ENVIRONMENTS:
+    raise ImproperlyConfigured(f"ATRIUM_ENV must be one of {', '.join(ATRIUM_ENVIRONMENTS)}, not {ATRIUM_ENV!r}.")
+IS_DEPLOYED = ATRIUM_ENV in ("uat", "prod")
+if not IS_DEPLOYED:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # development SQLite database, static and media files
+
+# https://docs.djangoproject.com/en/5.2/ref/settings/#debug
+DEBUG = env.bool("DEBUG", default=ATRIUM_ENV == "dev")
+
+INSECURE_DEFAULT_SECRET_KEY = "django-insecure-atrium-development-only-never-use-in-uat-or-prod"  # noqa: S105
+SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEFAULT_SECRET_KEY)
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if IS_DEPLOYED else ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# The role of this instance: web instances serve pages, job servers run `manage.py run_job`.
+ATRIUM_ROLE = env.str("ATRIUM_ROLE", default="all")
+
+# ---------------------------------------------------------------------------------------------------------------
+# Applications  https://docs.djangoproject.com/en/5.2/ref/settings/#installed-apps
+# ---------------------------------------------------------------------------------------------------------------
+DJANGO_APPS = [
+    "atrium.apps.AtriumAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+THIRD_PARTY_APPS = [
+    "guardian",
+    "simple_history",
+    "constance",
+    "import_export",
+    "axes",
+]
+LOCAL_APPS = [
+    "core",
+    "accounts",
+    "tenants",
+    "themes",
+    "navigation",
+    "demo",
+]
+INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+
+# ---------------------------------------------------------------------------------------------------------------
+# Middleware  https://docs.djangoproject.com/en/5.2/topics/http/middleware/
+# ---------------------------------------------------------------------------------------------------------------
+MIDDLEWARE = [
+    "core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "tenants.middleware.SectionMiddleware",
+    # Axes goes last so it sees the outcome of the authentication attempts made by the views above it.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "atrium.urls"
+WSGI_APPLICATION = "atrium.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PLATFORM_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "core.context_processors.platform",
+            ],
+        },
+    },
+]
+
+# ---------------------------------------------------------------------------------------------------------------
+# Database  https://docs.djangoproject.com/en/5.2/ref/settings/#databases
+# ---------------------------------------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'atrium.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    # MariaDB (Galera in production): utf8mb4, strict mode, and READ COMMITTED so that long reads do not hold
+    # gap locks that make Galera certification conflicts more likely.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update(
+        {
+            "charset": "utf8mb4",
+            # The connection's collation must match the tables', or comparisons of a column with a computed
+            # string (django-guardian casts ids to text) fail with "Illegal mix of collations".
+            "collation": env.str("DATABASE_COLLATION", default="utf8mb4_unicode_ci"),
+            "init_command": "SET sql_mode='STRICT_TRANS_TABLES,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO'",
+            "isolation_level": "read committed",
+        }
+    )
+    DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": DATABASES["default"]["OPTIONS"]["collation"]}
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# How often a write service retries a transaction that MariaDB/Galera aborted (deadlock 1213, lock wait 1205).
+ATRIUM_WRITE_RETRIES = env.int("ATRIUM_WRITE_RETRIES", default=5)
+
+# ---------------------------------------------------------------------------------------------------------------
+# Cache and sessions  https://docs.djangoproject.com/en/5.2/topics/cache/
+# ---------------------------------------------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            # django-redis behind a fail-safe wrapper: when Redis is down, cache reads miss and writes are dropped,
+            # so pages are served from the database; the outage is logged once, not per request.
+            "BACKEND": "core.cache.FailSafeRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default=f"atrium-{ATRIUM_ENV}"),
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
+                "SOCKET_TIMEOUT": env.float("REDIS_TIMEOUT", default=0.5),
+                "RETRY_AFTER_SECONDS": env.float("REDIS_RETRY_AFTER", default=5.0),
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "atrium"}}
+
+# Sessions live in the database behind the cache, so web instances stay stateless and survive a Redis outage.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_COOKIE_NAME = "atrium_session"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_NAME = "atrium_csrftoken"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# ---------------------------------------------------------------------------------------------------------------
+# Authentication  https://docs.djangoproject.com/en/5.2/topics/auth/customizing/
+# ---------------------------------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+ATRIUM_DIRECTORY = env.str("ATRIUM_DIRECTORY", default="mock")
+if ATRIUM_DIRECTORY not in ("mock", "ldap"):
+    raise ImproperlyConfigured(f"ATRIUM_DIRECTORY must be 'mock' or 'ldap', not {ATRIUM_DIRECTORY!r}.")
+MOCK_DIRECTORY_FILE = Path(env.str("MOCK_DIRECTORY_FILE", default=str(BASE_DIR / "fixtures" / "directory.yaml")))
+
+# Group names that carry platform-wide rights, whichever directory fills them.
+ATRIUM_ADMIN_GROUP = env.str("LDAP_ADMIN_GROUP", default="atrium-admins")
+ATRIUM_AUDITOR_GROUP = env.str("LDAP_AUDITOR_GROUP", default="atrium-auditors")
+
+AUTHENTICATION_BACKENDS = [
+    # Axes first: it refuses locked-out accounts before any directory is asked.
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.MockDirectoryBackend"
+    if ATRIUM_DIRECTORY == "mock"
+    else "accounts.ldap_backend.AtriumLDAPBackend",
+    # Local accounts (the break-glass platform admin) work when the directory is down.
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+
+if ATRIUM_DIRECTORY == "ldap":
+    import ldap
+    from django_auth_ldap.config import GroupOfNamesType, GroupOfUniqueNamesType, LDAPSearch, NestedGroupOfNamesType
+
+    AUTH_LDAP_SERVER_URI = env.str("LDAP_SERVER_URI")
+    AUTH_LDAP_BIND_DN = env.str("LDAP_BIND_DN", default="")
+    AUTH_LDAP_BIND_PASSWORD = env.str("LDAP_BIND_PASSWORD", default="")
+    AUTH_LDAP_START_TLS = env.bool("LDAP_START_TLS", default=False)
+    _ldap_timeout = env.int("LDAP_TIMEOUT", default=3)
+    AUTH_LDAP_CONNECTION_OPTIONS = {
+        ldap.OPT_NETWORK_TIMEOUT: _ldap_timeout,
+        ldap.OPT_TIMEOUT: _ldap_timeout,
+        ldap.OPT_REFERRALS: 0,
+    }
+    if env.str("LDAP_USER_DN_TEMPLATE", default=""):
+        AUTH_LDAP_USER_DN_TEMPLATE = env.str("LDAP_USER_DN_TEMPLATE")
+    else:
+        AUTH_LDAP_USER_SEARCH = LDAPSearch(
+            env.str("LDAP_USER_SEARCH_BASE"), ldap.SCOPE_SUBTREE, env.str("LDAP_USER_FILTER", default="(uid=%(user)s)")
+        )
+    _group_base = env.str("LDAP_GROUP_SEARCH_BASE")
+    _group_type = env.str("LDAP_GROUP_TYPE", default="groupOfNames")
+    AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
+        _group_base,
+        ldap.SCOPE_SUBTREE,
+        "(objectClass=groupOfUniqueNames)" if _group_type == "groupOfUniqueNames" else "(objectClass=groupOfNames)",
+    )
+    AUTH_LDAP_GROUP_TYPE = {
+        "groupOfNames": GroupOfNamesType(name_attr="cn"),
+        "groupOfUniqueNames": GroupOfUniqueNamesType(name_attr="cn"),
+        "nested": NestedGroupOfNamesType(name_attr="cn"),
+    }[_group_type]
+    AUTH_LDAP_MIRROR_GROUPS = True
+    AUTH_LDAP_ALWAYS_UPDATE_USER = True
+    AUTH_LDAP_USER_ATTR_MAP = {
+        "first_name": env.str("LDAP_ATTR_FIRST_NAME", default="givenName"),
+        "last_name": env.str("LDAP_ATTR_LAST_NAME", default="sn"),
+        "email": env.str("LDAP_ATTR_EMAIL", default="mail"),
+        "department": env.str("LDAP_ATTR_DEPARTMENT", default="departmentNumber"),
+        "title": env.str("LDAP_ATTR_TITLE", default="title"),
+    }
+    AUTH_LDAP_CACHE_TIMEOUT = env.int("LDAP_CACHE_TIMEOUT", default=300)
+
+# Sign-in throttling  https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_VERBOSE = False
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# django-guardian: no anonymous user row; anonymous visitors never hold object permissions.
+ANONYMOUS_USER_NAME = None
+GUARDIAN_RAISE_403 = False
+
+# ---------------------------------------------------------------------------------------------------------------
+# Live settings (django-constance)  https://django-constance.readthedocs.io/
+# ---------------------------------------------------------------------------------------------------------------
+CONSTANCE_BACKEND = "constance.backends.database.DatabaseBackend"
+# Cache live settings only in a shared cache (Redis); a per-process cache would let instances disagree.
+CONSTANCE_DATABASE_CACHE_BACKEND = "default" if REDIS_URL else None
+CONSTANCE_CONFIG = {
+    "SUPPORT_EMAIL": ("atrium-support@example.com", "Where users are told to write when something is wrong.", str),
+    "BANNER_TEXT": ("", "A message shown at the top of every page (empty: none).", str),
+    "ANALYTICS_RETENTION_DAYS": (395, "How long page visits are kept before they are purged.", int),
+    "SECURITY_EVENT_RETENTION_DAYS": (730, "How long security events are kept.", int),
+    "SESSION_IDLE_TIMEOUT_MINUTES": (60, "Sign a user out after this many minutes without a request.", int),
+}
+CONSTANCE_CONFIG_FIELDSETS = {
+    "Support": ("SUPPORT_EMAIL", "BANNER_TEXT"),
+    "Retention": ("ANALYTICS_RETENTION_DAYS", "SECURITY_EVENT_RETENTION_DAYS"),
+    "Sessions": ("SESSION_IDLE_TIMEOUT_MINUTES",),
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Internationalisation and static files
+# ---------------------------------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+NODE_MODULES = BASE_DIR / "node_modules"
+# Front-end packages come from npm (package.json) and are served straight from node_modules/<pkg>/dist;
+# nothing built is committed.
+STATICFILES_DIRS = [
+    ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
+    ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if IS_DEPLOYED
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
+# ---------------------------------------------------------------------------------------------------------------
+# Security  https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
+# ---------------------------------------------------------------------------------------------------------------
+# TLS ends at F5/nginx, which set X-Forwarded-Proto; only trust it when we sit behind them.
+if env.bool("BEHIND_TLS_PROXY", default=IS_DEPLOYED):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=IS_DEPLOYED)
+SECURE_REDIRECT_EXEMPT = [r"^-/health/"]
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=IS_DEPLOYED)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=IS_DEPLOYED)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if IS_DEPLOYED else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=IS_DEPLOYED)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4): no inline scripts anywhere; a nonce where one is unavoidable.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
+
+def _refuse_unsafe() -> None:
+    """uat and prod must not start with development-grade security; say exactly what is wrong."""
+    if not IS_DEPLOYED:
+        return
+    problems = []
+    if DEBUG:
+        problems.append("DEBUG is on")
+    if SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
+        problems.append("SECRET_KEY is the development default or shorter than 50 characters")
+    if not ALLOWED_HOSTS:
+        problems.append("ALLOWED_HOSTS is empty")
+    for name in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT"):
+        if not globals()[name]:
+            problems.append(f"{name} is off")
+    if SECURE_HSTS_SECONDS < 3600:
+        problems.append("SECURE_HSTS_SECONDS is below one hour")
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        problems.append("DATABASE_URL is not set (SQLite is for development only)")
+    if ATRIUM_DIRECTORY == "mock":
+        problems.append("ATRIUM_DIRECTORY is 'mock' (the mock directory is for development only)")
+    if problems:
+        raise ImproperlyConfigured(f"Refusing to start ATRIUM_ENV={ATRIUM_ENV}: " + "; ".join(problems) + ".")
+
+
+_refuse_unsafe()
+
+# ---------------------------------------------------------------------------------------------------------------
+# Logging  https://docs.djangoproject.com/en/5.2/topics/logging/
+# ---------------------------------------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "atrium.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Atrium
+# ---------------------------------------------------------------------------------------------------------------
+ATRIUM_VERSION = "0.1.0"
+# Environment banner colours (Bootstrap contextual classes); prod shows none.
+ATRIUM_BANNERS = {"dev": "success", "test": "secondary", "uat": "warning"}
+# Host names that map straight to one section (e.g. finance.example.com -> finance) are on the Section rows.
+ATRIUM_PRIMARY_HOSTS = env.list("ATRIUM_PRIMARY_HOSTS", default=[])

@@ -1,0 +1,25 @@
+"""Root URL configuration: the platform's routes first, then every section at /<section_slug>/.
+
+A section slug can never shadow a platform route: `tenants.slugs.RESERVED_SLUGS` refuses them, and the system
+check `tenants.E001` fails if a route's first segment is missing from that list.
+"""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from tenants import views as tenant_views
+
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
+
+platform_patterns = [
+    path("", tenant_views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+]
+
+urlpatterns = [
+    *platform_patterns,
+    path("<slug:section_slug>/", include("tenants.urls")),
+]

@@ -1,0 +1,1 @@
+"""Building blocks with no domain models: model mixins, write-path helpers, request context, cache, views."""

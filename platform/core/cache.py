@@ -1,0 +1,103 @@
+"""A django-redis cache that degrades to "always miss" while Redis is unreachable.
+
+When Redis is down, reads return the default (so callers fall back to the database), writes are dropped, and
+for `RETRY_AFTER_SECONDS` no connection is attempted at all, so no request pays a connect timeout. The outage is
+logged once when it starts and once when Redis answers again, never per request.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django_redis.cache import RedisCache
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("atrium.cache")
+
+_FAILURES = (ConnectionInterrupted, RedisError, OSError)
+
+# Methods whose failure returns a default instead of raising; the value is what a miss looks like.
+_DEFAULTS: dict[str, Any] = {
+    "get": "default",
+    "get_many": {},
+    "set": False,
+    "add": False,
+    "set_many": [],
+    "delete": False,
+    "delete_many": 0,
+    "has_key": False,
+    "touch": False,
+    "incr": None,
+    "decr": None,
+    "clear": False,
+    "ttl": 0,
+    "expire": False,
+    "persist": False,
+    "delete_pattern": 0,
+}
+
+
+class FailSafeRedisCache(RedisCache):
+    """RedisCache with a circuit breaker and once-only logging of outages."""
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        options = dict(params.get("OPTIONS", {}))
+        self.retry_after = float(options.pop("RETRY_AFTER_SECONDS", 5.0))
+        params = {**params, "OPTIONS": options}
+        super().__init__(server, params)
+        # django-redis must raise, so the breaker below sees the failure.
+        self._ignore_exceptions = False
+        self._down_since: float | None = None
+        self._retry_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def is_available(self) -> bool:
+        """False while the breaker is open (Redis was unreachable on the last attempt)."""
+        return self._down_since is None
+
+    def _record_failure(self, exc: BaseException) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._retry_at = now + self.retry_after
+            if self._down_since is None:
+                self._down_since = now
+                logger.error("Redis cache unreachable (%s); serving from the database until it is back.", exc)
+
+    def _record_success(self) -> None:
+        if self._down_since is None:
+            return
+        with self._lock:
+            if self._down_since is not None:
+                logger.warning("Redis cache reachable again after %.1f s.", time.monotonic() - self._down_since)
+                self._down_since = None
+
+    def _guarded(self, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            miss = _DEFAULTS[name]
+            if name == "get":
+                miss = kwargs.get("default", args[1] if len(args) > 1 else None)
+            if self._down_since is not None and time.monotonic() < self._retry_at:
+                return miss
+            try:
+                result = method(*args, **kwargs)
+            except _FAILURES as exc:
+                self._record_failure(exc)
+                return miss
+            self._record_success()
+            return result
+
+        return call
+
+    def __getattribute__(self, name: str) -> Any:
+        attr = super().__getattribute__(name)
+        if name in _DEFAULTS:
+            return super().__getattribute__("_guarded")(name, attr)
+        return attr

@@ -1,0 +1,98 @@
+"""Loads the demo from a YAML file through the same services a platform admin would use; idempotent."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.contrib.auth.models import Group
+
+from core.services import run_in_transaction
+from navigation.models import MenuItem
+from tenants import services as tenant_services
+from tenants.models import Page, Section, SectionRoleKind
+
+DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.yaml"
+REASON = "Demo data"
+
+
+def load_demo(path: Path = DEMO_FILE, *, actor: Any = None) -> list[str]:
+    """Create or update the demo sections from `path`; returns one line per section saying what happened."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    report = []
+    for spec in data.get("sections", []):
+        report.append(run_in_transaction(partial(_load_section, spec, actor)))
+    return report
+
+
+def _load_section(spec: dict[str, Any], actor: Any) -> str:
+    result = tenant_services.onboard_section(
+        slug=spec["slug"],
+        name=spec["name"],
+        description=spec.get("description", ""),
+        editors_group=spec["editors"][0],
+        viewers_group=(spec.get("viewers") or [None])[0],
+        actor=actor,
+        reason=REASON,
+    )
+    section = result.section
+    for group_name in spec.get("editors", [])[1:]:
+        group, _ = Group.objects.get_or_create(name=group_name)
+        tenant_services.grant_section_role(section, group, SectionRoleKind.EDITOR, actor=actor, reason=REASON)
+    for group_name in (spec.get("viewers") or [])[1:]:
+        group, _ = Group.objects.get_or_create(name=group_name)
+        tenant_services.grant_section_role(section, group, SectionRoleKind.VIEWER, actor=actor, reason=REASON)
+    changed = _apply_settings(section, spec, actor)
+    pages = {p["slug"]: _ensure_page(section, p, actor) for p in spec.get("pages", [])}
+    pages.setdefault("home", Page.objects.all_sections().get(section=section, slug="home"))
+    for position, item in enumerate(spec.get("menu", [])):
+        _ensure_menu_item(section, item, position, pages, None, actor)
+    state = "created" if result.created else ("updated" if changed else "unchanged")
+    return f"{section.slug}: {state}"
+
+
+def _apply_settings(section: Section, spec: dict[str, Any], actor: Any) -> bool:
+    wanted = {
+        "description": spec.get("description", section.description),
+        "navigation_layout": spec.get("navigation_layout", section.navigation_layout),
+        "escalation_channel": spec.get("escalation_channel", section.escalation_channel),
+        "support_email": spec.get("support_email", section.support_email),
+    }
+    if all(getattr(section, k) == v for k, v in wanted.items()):
+        return False
+    for key, value in wanted.items():
+        setattr(section, key, value)
+    tenant_services.save_section(section, actor=actor, reason=REASON)
+    return True
+
+
+def _ensure_page(section: Section, spec: dict[str, Any], actor: Any) -> Page:
+    page = Page.objects.all_sections().filter(section=section, slug=spec["slug"]).first() or Page(
+        section=section, slug=spec["slug"]
+    )
+    if page.pk and page.title == spec["title"] and page.body == spec.get("body", ""):
+        return page
+    page.title, page.body = spec["title"], spec.get("body", "")
+    tenant_services.save_page(page, actor=actor, reason=REASON)
+    return page
+
+
+def _ensure_menu_item(
+    section: Section, spec: dict[str, Any], position: int, pages: dict[str, Page], parent: MenuItem | None, actor: Any
+) -> None:
+    item = MenuItem.objects.all_sections().filter(section=section, parent=parent, label=spec["label"]).first()
+    page = pages.get(spec["page"]) if spec.get("page") else None
+    url = spec.get("url", "")
+    group_names = sorted(spec.get("groups", []))
+    if item is None or item.page != page or item.url != url or item.order != position:
+        item = item or MenuItem(section=section, parent=parent, label=spec["label"])
+        item.page, item.url, item.order = page, url, position
+        tenant_services.save_in_section(item, actor=actor, reason=REASON)
+    if sorted(item.groups.values_list("name", flat=True)) != group_names:
+        item.groups.set([Group.objects.get_or_create(name=n)[0] for n in group_names])
+        tenant_services.bump_config_version(section)
+    for child_position, child in enumerate(spec.get("children", [])):
+        _ensure_menu_item(section, child, child_position, pages, item, actor)

@@ -1,0 +1,1 @@
+"""Navigation: a section's menu items and which groups see them."""

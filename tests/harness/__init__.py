@@ -1,0 +1,1 @@
+"""The test harness: private MariaDB, Redis (and later slapd, IdPs, nginx, Chromium) started for the test run."""
