@@ -33,6 +33,8 @@ ROLE_PERMISSIONS = {
 def bump_config_version(section: Section) -> None:
     """Invalidate every cache entry of the section by moving its configuration version on."""
     Section.objects.filter(pk=section.pk).update(config_version=F("config_version") + 1)
+    # Forget now, and again after commit: a request that re-cached the old row in between must not keep it.
+    forget_section(section)
     transaction.on_commit(lambda: forget_section(section))
 
 

@@ -21,7 +21,8 @@ VAR_DIR = Path(environ.Env().str("ATRIUM_VAR_DIR", default=str(BASE_DIR / "var")
 
 env = environ.Env()
 _env_file = BASE_DIR / ".env"
-if _env_file.exists():
+# The test harness sets ATRIUM_READ_DOT_ENV=false so a developer's .env cannot change what the tests test.
+if _env_file.exists() and environ.Env().bool("ATRIUM_READ_DOT_ENV", default=True):
     environ.Env.read_env(str(_env_file))
 
 ATRIUM_ENV = env.str("ATRIUM_ENV", default="dev")
@@ -261,6 +262,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 
+# django-simple-history: reverting goes through the services (with a reason), never the admin's raw revert form.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
 # ---------------------------------------------------------------------------------------------------------------
 # Live settings (django-constance)  https://django-constance.readthedocs.io/
 # ---------------------------------------------------------------------------------------------------------------
@@ -293,6 +298,10 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 NODE_MODULES = BASE_DIR / "node_modules"
 # Front-end packages come from npm (package.json) and are served straight from node_modules/<pkg>/dist;
 # nothing built is committed.
+if not IS_DEPLOYED:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# In development and tests WhiteNoise serves straight from the finders, so no collectstatic is needed.
+WHITENOISE_USE_FINDERS = not IS_DEPLOYED
 STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
@@ -321,6 +330,9 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=IS_DEPLOYED)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if IS_DEPLOYED else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=IS_DEPLOYED)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Preloading is a commitment for the whole domain (browsers hard-code it); an internal portal's operators opt in
+# with SECURE_HSTS_PRELOAD=true. Until then the deploy check's reminder about it is not a finding.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -396,5 +408,3 @@ LOGGING = {
 ATRIUM_VERSION = "0.1.0"
 # Environment banner colours (Bootstrap contextual classes); prod shows none.
 ATRIUM_BANNERS = {"dev": "success", "test": "secondary", "uat": "warning"}
-# Host names that map straight to one section (e.g. finance.example.com -> finance) are on the Section rows.
-ATRIUM_PRIMARY_HOSTS = env.list("ATRIUM_PRIMARY_HOSTS", default=[])

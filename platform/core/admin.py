@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from .services import delete_with_history, run_in_transaction, save_with_history
@@ -69,6 +71,51 @@ class ConfigAdmin(SimpleHistoryAdmin):
     def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str) -> Any:
         # Objects outside the user's reach are "not found" (404), never a hint that they exist elsewhere.
         raise Http404("No such object.")
+
+    def _in_reach(self, request: HttpRequest, object_id: str) -> bool:
+        try:
+            return self.get_queryset(request).filter(pk=unquote(object_id)).exists()
+        except (ValueError, TypeError, ValidationError):
+            return False
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        # Decide "not found" before "not allowed", so a 403 never confirms that another section's row exists.
+        if not self._in_reach(request, object_id):
+            raise Http404("No such object.")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        if not self._in_reach(request, object_id):
+            raise Http404("No such object.")
+        return super().delete_view(request, object_id, extra_context)
+
+    # History pages ---------------------------------------------------------------------------------------------
+    def _history_in_reach(self, request: HttpRequest, object_id: str) -> bool:
+        """Is this object (or, once deleted, its last recorded state) one the user may read?"""
+        try:
+            if self.get_queryset(request).filter(pk=object_id).exists():
+                return True
+            history = getattr(self.model, "history", None)
+            if history is None:
+                return False
+            record = history.filter(**{self.model._meta.pk.attname: object_id}).order_by("-history_date").first()
+        except (ValueError, TypeError, ValidationError):
+            return False
+        return record is not None and self.has_view_permission(request, record.instance)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        if not self._history_in_reach(request, unquote(object_id)):
+            raise Http404("No such object.")
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        if not self._history_in_reach(request, unquote(object_id)):
+            raise Http404("No such object.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class PlatformConfigAdmin(ConfigAdmin):

@@ -44,6 +44,7 @@ def _start(kind: str, server: Any) -> str | None:
 @pytest.hookimpl(wrapper=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: Any, args: list[str]) -> Generator[None]:
     os.environ.setdefault("ATRIUM_ENV", "test")
+    os.environ["ATRIUM_READ_DOT_ENV"] = "false"
     is_xdist_worker = "PYTEST_XDIST_WORKER" in os.environ
     wanted = os.environ.get("ATRIUM_TEST_SERVERS", "all")
     if not is_xdist_worker and wanted != "none" and not any(a in ("--help", "--version") for a in args):
