@@ -11,5 +11,7 @@ __all__ = ["handler403", "handler404", "handler500", "urlpatterns"]
 urlpatterns = [
     *[p for p in platform_patterns if getattr(p, "name", None) != "home"],
     path("sections/", tenant_views.home, name="home"),
-    path("", include("tenants.urls")),
+    # The section at / (its home and pages), and under /<slug>/ too, so links built with reverse() work here.
+    path("", include(("tenants.urls", "tenants"), namespace="host-section")),
+    path("<slug:section_slug>/", include("tenants.urls")),
 ]

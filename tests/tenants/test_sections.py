@@ -57,3 +57,7 @@ def test_request_id_is_returned_and_honoured(client, db):
     assert response["X-Request-ID"] == "abc-123-def-456"
     forged = client.get("/", HTTP_X_REQUEST_ID="bad id\nwith newline")
     assert forged["X-Request-ID"] != "bad id\nwith newline" and len(forged["X-Request-ID"]) == 32
+
+
+def test_environment_banner_shows_in_the_admin_too(demo, sign_in):
+    assert b'data-environment="test"' in sign_in("fiona").get("/admin/").content
