@@ -3,7 +3,8 @@
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from atrium.urls import handler403, handler404, handler500, urlpatterns as platform_urlpatterns
+from atrium.urls import handler403, handler404, handler500
+from atrium.urls import urlpatterns as platform_urlpatterns
 
 __all__ = ["handler403", "handler404", "handler500", "urlpatterns"]
 
