@@ -78,7 +78,7 @@ class SectionAdmin(ConfigAdmin):
     fieldsets = (
         (None, {"fields": ("name", "slug", "description", "status", "hostname")}),
         ("People", {"fields": ("owners", "primary_contact", "backup_contact", "support_email", "escalation_channel")}),
-        ("Look", {"fields": ("default_theme", "navigation_layout")}),
+        ("Look and access", {"fields": ("default_theme", "navigation_layout", "require_mfa")}),
         ("Record", {"fields": ("config_version", "onboarded_by", "onboarded_at")}),
     )
 

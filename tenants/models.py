@@ -70,6 +70,9 @@ class Section(TimeStampedModel):
     navigation_layout = models.CharField(
         max_length=10, choices=NavigationLayout.choices, default=NavigationLayout.SIDEBAR
     )
+    require_mfa = models.BooleanField(
+        default=False, help_text="Visitors must have used a second factor (IdP MFA, or an authenticator code)."
+    )
     # Bumped by the services on every configuration change in this section; part of every cache key.
     config_version = models.PositiveBigIntegerField(default=1, editable=False)
     onboarded_by = models.ForeignKey(

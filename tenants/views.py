@@ -8,9 +8,11 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 
+from accounts.mfa import has_mfa, step_up_url
+from core.security import EventType, record_security_event
 from core.views import gone
 
 from .models import Page, Section
@@ -36,7 +38,11 @@ def section_view(view: SectionView) -> Callable[..., HttpResponse]:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not can_visit_section(request.user, section):
+            record_security_event(EventType.SECTION_DENIED, request=request, success=False, reason="not a viewer")
             raise PermissionDenied(f"Not a viewer of section {section.slug}.")
+        if section.require_mfa and not has_mfa(request):
+            record_security_event(EventType.MFA_REQUIRED, request=request, reason="section requires MFA")
+            return HttpResponseRedirect(step_up_url(request, request.get_full_path()))
         return view(request, section, *args, **kwargs)
 
     return wrapper

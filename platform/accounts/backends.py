@@ -45,3 +45,31 @@ class MockDirectoryBackend(BaseBackend):
         except User.DoesNotExist:
             return None
         return user if user.is_active else None
+
+
+class BreakGlassBackend(BaseBackend):
+    """The local platform-admin account for when the directory and SSO are down.
+
+    Only the break-glass form can use it (it passes `break_glass=True`); the password alone is not enough, the
+    form also checks a TOTP code, and every use raises a security alert.
+    """
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        break_glass: bool = False,
+        **kwargs: Any,
+    ) -> User | None:
+        if not break_glass or not username or not password or len(username) > MAX_USERNAME_LENGTH:
+            return None
+        user = User.objects.filter(username=username, source=DirectorySource.LOCAL, is_superuser=True).first()
+        if user is None or not user.is_active or not user.check_password(password):
+            User().set_password(password)  # same work whether or not the account exists: no timing oracle
+            return None
+        return user
+
+    def get_user(self, user_id: int) -> User | None:
+        user = User.objects.filter(pk=user_id, source=DirectorySource.LOCAL).first()
+        return user if user is not None and user.is_active else None

@@ -48,3 +48,30 @@ class User(AbstractUser):
             cached = sorted(self.groups.values_list("id", flat=True))
             self._atrium_group_ids = cached
         return cached
+
+
+class SecurityEvent(models.Model):
+    """One security-relevant event: who, what, from where, with which outcome (also written to the security log)."""
+
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    event_type = models.CharField(max_length=40, db_index=True)
+    success = models.BooleanField(default=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True, help_text="The user, or the username that was tried.")
+    method = models.CharField(max_length=20, blank=True, help_text="mock, ldap, oidc, saml, local, totp, …")
+    reason = models.CharField(max_length=255, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    section_slug = models.CharField(max_length=50, blank=True, db_index=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    path = models.CharField(max_length=500, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["username", "created"]), models.Index(fields=["ip_address", "created"])]
+
+    def __str__(self) -> str:
+        return f"{self.created:%Y-%m-%d %H:%M:%S} {self.event_type} {self.username or '-'}"

@@ -1,12 +1,21 @@
-"""URLs under /accounts/."""
+"""URLs under /accounts/: sign-in and out, break-glass, MFA, and the SSO endpoints that are enabled."""
 
-from django.urls import path
+from django.conf import settings
+from django.urls import URLPattern, URLResolver, include, path
 
 from . import views
 
 app_name = "accounts"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", views.SignOutView.as_view(), name="logout"),
+    path("break-glass/", views.break_glass, name="break-glass"),
+    path("mfa/", views.mfa_verify, name="mfa-verify"),
+    path("mfa/setup/", views.mfa_setup, name="mfa-setup"),
 ]
+
+if settings.OIDC_ENABLED:
+    urlpatterns += [path("oidc/", include("accounts.oidc_urls"))]
+if settings.SAML_ENABLED:
+    urlpatterns += [path("saml2/", include("accounts.saml_urls"))]

@@ -62,6 +62,10 @@ THIRD_PARTY_APPS = [
     "constance",
     "import_export",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "mozilla_django_oidc",
+    "djangosaml2",
 ]
 LOCAL_APPS = [
     "core",
@@ -85,10 +89,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "tenants.middleware.SectionMiddleware",
+    "accounts.middleware.AdminMfaMiddleware",
     # Axes goes last so it sees the outcome of the authentication attempts made by the views above it.
     "axes.middleware.AxesMiddleware",
 ]
@@ -188,14 +195,20 @@ MOCK_DIRECTORY_FILE = Path(env.str("MOCK_DIRECTORY_FILE", default=str(BASE_DIR /
 ATRIUM_ADMIN_GROUP = env.str("LDAP_ADMIN_GROUP", default="atrium-admins")
 ATRIUM_AUDITOR_GROUP = env.str("LDAP_AUDITOR_GROUP", default="atrium-auditors")
 
+# Single sign-on: OIDC (mozilla-django-oidc) and SAML 2.0 (djangosaml2), each switched on by its own variable.
+OIDC_ENABLED = env.bool("OIDC_ENABLED", default=False)
+SAML_ENABLED = env.bool("SAML_ENABLED", default=False)
+
 AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses locked-out accounts before any directory is asked.
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.MockDirectoryBackend"
     if ATRIUM_DIRECTORY == "mock"
     else "accounts.ldap_backend.AtriumLDAPBackend",
-    # Local accounts (the break-glass platform admin) work when the directory is down.
-    "django.contrib.auth.backends.ModelBackend",
+    *(["accounts.oidc.AtriumOIDCBackend"] if OIDC_ENABLED else []),
+    *(["accounts.saml.AtriumSaml2Backend"] if SAML_ENABLED else []),
+    # The local break-glass admin: only the break-glass form (password + TOTP) can use it, never the normal form.
+    "accounts.backends.BreakGlassBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 
@@ -242,13 +255,81 @@ if ATRIUM_DIRECTORY == "ldap":
     }
     AUTH_LDAP_CACHE_TIMEOUT = env.int("LDAP_CACHE_TIMEOUT", default=300)
 
+# ---- OIDC (mozilla-django-oidc): authorization code + PKCE, groups from a claim, MFA from amr/acr -------------
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_OP_LOGOUT_ENDPOINT", default="")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=5)
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+# amr values (RFC 8176) and acr values that count as multi-factor, and the acr to ask for on step-up.
+OIDC_MFA_AMR_VALUES = env.list("OIDC_MFA_AMR_VALUES", default=["mfa", "otp", "hwk", "swk", "fido"])
+OIDC_MFA_ACR_VALUES = env.list("OIDC_MFA_ACR_VALUES", default=[])
+OIDC_MFA_REQUEST_ACR = env.str("OIDC_MFA_REQUEST_ACR", default="mfa")
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", default=15 * 60)
+OIDC_STORE_ID_TOKEN = True
+OIDC_CREATE_USER = True
+OIDC_OP_LOGOUT_URL_METHOD = "accounts.oidc.provider_logout_url"
+OIDC_CALLBACK_CLASS = "accounts.oidc.AtriumOIDCCallbackView"
+OIDC_AUTHENTICATE_CLASS = "accounts.oidc.AtriumOIDCAuthenticationView"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
+
+# ---- SAML 2.0 (djangosaml2) for IdPs that only speak SAML, e.g. AD FS ------------------------------------------
+SAML_IDP_METADATA_URL = env.str("SAML_IDP_METADATA_URL", default="")
+SAML_IDP_METADATA_FILE = env.str("SAML_IDP_METADATA_FILE", default="")
+SAML_SP_ENTITY_ID = env.str("SAML_SP_ENTITY_ID", default="")
+SAML_SP_BASE_URL = env.str("SAML_SP_BASE_URL", default="")
+SAML_SP_KEY_FILE = env.str("SAML_SP_KEY_FILE", default="")
+SAML_SP_CERT_FILE = env.str("SAML_SP_CERT_FILE", default="")
+SAML_GROUPS_ATTRIBUTE = env.str("SAML_GROUPS_ATTRIBUTE", default="groups")
+SAML_MFA_AUTHN_CONTEXTS = env.list(
+    "SAML_MFA_AUTHN_CONTEXTS",
+    default=[
+        "http://schemas.microsoft.com/ws/2012/12/authmethod/otp",
+        "http://schemas.microsoft.com/claims/multipleauthn",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken",
+    ],
+)
+SAML_MFA_REQUEST_CONTEXT = env.str(
+    "SAML_MFA_REQUEST_CONTEXT", default="http://schemas.microsoft.com/claims/multipleauthn"
+)
+
+# ---- MFA, break-glass, sessions ----------------------------------------------------------------------------------
+# The admin requires MFA for everyone in uat and prod (TOTP for local and directory accounts, the IdP for SSO).
+ADMIN_REQUIRES_MFA = env.bool("ADMIN_REQUIRES_MFA", default=IS_DEPLOYED)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default=f"Atrium ({ATRIUM_ENV})")
+# Who hears about break-glass use and other security alerts (comma-separated e-mail addresses).
+SECURITY_ALERT_EMAILS = env.list("SECURITY_ALERT_EMAILS", default=[])
+SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
+# Networks of the proxies (F5, nginx) allowed to vouch for the client address in X-Forwarded-For.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
+
+# ---- E-mail ------------------------------------------------------------------------------------------------------
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if IS_DEPLOYED
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="atrium@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # Sign-in throttling  https://django-axes.readthedocs.io/en/latest/4_configuration.html
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -391,14 +472,27 @@ LOGGING = {
     "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        # The security stream: one JSON object per line, to its own file when SECURITY_LOG_FILE is set.
+        "security": {
+            "class": "logging.FileHandler" if env.str("SECURITY_LOG_FILE", default="") else "logging.StreamHandler",
+            **({"filename": env.str("SECURITY_LOG_FILE")} if env.str("SECURITY_LOG_FILE", default="") else {}),
+            "formatter": "json",
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "atrium.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "axes": {"level": "WARNING"},
+        "atrium.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
     },
 }
 

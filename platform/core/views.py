@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from .security import EventType, record_security_event
+
 
 def _error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
     return render(
@@ -16,7 +18,10 @@ def _error_page(request: HttpRequest, status: int, title: str, message: str) -> 
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """403: signed in, but not allowed here."""
+    """403: signed in, but not allowed here (recorded as a security event)."""
+    record_security_event(
+        EventType.PERMISSION_DENIED, request=request, success=False, reason=str(exception or "")[:255]
+    )
     return _error_page(
         request, 403, "You do not have access to this page", "Ask the section's owners to add you to its viewers."
     )

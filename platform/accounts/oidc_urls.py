@@ -1,0 +1,3 @@
+"""URLs for OIDC single sign-on, under /accounts/oidc/."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""SAML single sign-on (being written; enabled with SAML_ENABLED=true)."""

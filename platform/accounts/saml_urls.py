@@ -1,0 +1,3 @@
+"""URLs for SAML single sign-on, under /accounts/saml2/."""
+
+urlpatterns: list = []
