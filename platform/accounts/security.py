@@ -57,9 +57,7 @@ def store_security_event(
         success=success,
         user=user if getattr(user, "pk", None) else None,
         username=_truncate(username or getattr(user, "username", ""), 150),
-        method=_truncate(
-            method or (request.session.get("atrium_auth_method", "") if _has_session(request) else ""), 20
-        ),
+        method=_truncate(method or _session_method(request), 20),
         reason=_truncate(reason, 255),
         ip_address=(client_ip(request) or None) if request is not None else None,
         user_agent=_truncate(request.headers.get("User-Agent", "") if request is not None else "", 500),
