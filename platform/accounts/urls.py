@@ -1,6 +1,5 @@
 """URLs under /accounts/: sign-in and out, break-glass, MFA, and the SSO endpoints that are enabled."""
 
-from django.conf import settings
 from django.urls import URLPattern, URLResolver, include, path
 
 from . import views
@@ -13,9 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("break-glass/", views.break_glass, name="break-glass"),
     path("mfa/", views.mfa_verify, name="mfa-verify"),
     path("mfa/setup/", views.mfa_setup, name="mfa-setup"),
+    # Always routed; the views answer 404 while their protocol is switched off (OIDC_ENABLED, SAML_ENABLED).
+    path("oidc/", include("accounts.oidc_urls")),
+    path("saml2/", include("accounts.saml_urls")),
 ]
-
-if settings.OIDC_ENABLED:
-    urlpatterns += [path("oidc/", include("accounts.oidc_urls"))]
-if settings.SAML_ENABLED:
-    urlpatterns += [path("saml2/", include("accounts.saml_urls"))]

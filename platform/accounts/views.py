@@ -23,7 +23,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core.security import EventType, record_security_event
 
 from .forms import BreakGlassForm, SignInForm, TokenForm
-from .mfa import SESSION_MFA
+from . import oidc
+from .mfa import SESSION_METHOD, SESSION_MFA
 
 
 def safe_next(request: HttpRequest, default: str = "") -> str:
@@ -55,9 +56,18 @@ class SignInView(auth_views.LoginView):
 
 
 class SignOutView(auth_views.LogoutView):
-    """Sign-out by POST (with CSRF); the server-side session is deleted (and, with SSO, ended at the IdP)."""
+    """Sign-out by POST (with CSRF): the server-side session is deleted and, after SSO, ended at the IdP too."""
 
     template_name = "accounts/logged_out.html"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        method = request.session.get(SESSION_METHOD, "")
+        if method == "saml" and settings.SAML_ENABLED:
+            # djangosaml2's logout view ends the local session and sends the LogoutRequest to the IdP.
+            return HttpResponseRedirect(resolve_url("accounts:saml-logout"))
+        idp_logout = oidc.idp_logout_url(request) if method == "oidc" and settings.OIDC_ENABLED else None
+        response = super().post(request, *args, **kwargs)
+        return HttpResponseRedirect(idp_logout) if idp_logout else response
 
 
 def _alert_break_glass_use(request: HttpRequest, username: str) -> None:
