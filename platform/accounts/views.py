@@ -22,8 +22,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.security import EventType, record_security_event
 
-from .forms import BreakGlassForm, SignInForm, TokenForm
 from . import oidc
+from .forms import BreakGlassForm, SignInForm, TokenForm
 from .mfa import SESSION_METHOD, SESSION_MFA
 
 
