@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.models import Group
 
+from core.security import EventType, record_security_event
 from core.services import run_in_transaction
 
 from .models import User
@@ -44,6 +45,13 @@ def mirror_groups(user: User, member_of: Iterable[str], managed: Iterable[str]) 
         user.groups.add(group)
     if to_remove:
         user.groups.remove(*Group.objects.filter(name__in=to_remove))
+    auditors = settings.ATRIUM_AUDITOR_GROUP
+    if auditors in to_add:
+        record_security_event(EventType.AUDITOR_GRANTED, user=user, reason=f"member of {auditors} in the directory")
+    if auditors in to_remove:
+        record_security_event(EventType.AUDITOR_REVOKED, user=user, reason=f"left {auditors} in the directory")
+    user.__dict__.pop("_atrium_is_auditor", None)
+    user.__dict__.pop("_atrium_group_ids", None)
     return to_add, to_remove
 
 
@@ -51,8 +59,13 @@ def apply_group_flags(user: User, group_names: Iterable[str]) -> None:
     """Platform admins are the admin group's members; admin rights come and go with the group."""
     names = set(group_names)
     is_admin = settings.ATRIUM_ADMIN_GROUP in names
+    was_admin = bool(user.pk and user.is_superuser)
     user.is_superuser = is_admin
     user.is_staff = is_admin or settings.ATRIUM_AUDITOR_GROUP in names
+    if is_admin != was_admin and (is_admin or user.pk):
+        # Platform-admin rights are the most powerful grant there is: every change is a security event.
+        event = EventType.ADMIN_GRANTED if is_admin else EventType.ADMIN_REVOKED
+        record_security_event(event, user=user if user.pk else None, username=user.username, reason="directory group")
 
 
 def sync_user_from_directory(profile: DirectoryProfile, *, source: str, managed_groups: Iterable[str]) -> User:
