@@ -1,0 +1,70 @@
+"""Browser tests: headless Chromium (Debian's package) driven by Playwright against pytest-django's live server.
+
+Every page a test visits is checked for console errors and Content-Security-Policy violations.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import need_server
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test body are still
+# synchronous and safe, so allow them.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    executable = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - playwright is in requirements/test.txt
+        executable = None
+    need_server("Chromium (with Playwright)", executable is not None)
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+class PageProblems(list):
+    """Console errors and CSP violations seen on a page."""
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    tab = context.new_page()
+    problems = PageProblems()
+    tab.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    tab.problems = problems
+    yield tab
+    context.close()
+
+
+def assert_no_page_problems(page: Any, allowed: tuple[str, ...] = ()) -> None:
+    """No console errors and no CSP violations (Chromium reports both on the console)."""
+    problems = [p for p in page.problems if not any(a in p for a in allowed)]
+    assert problems == [], f"console errors or CSP violations: {problems}"
