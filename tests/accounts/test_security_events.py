@@ -75,3 +75,32 @@ def test_client_ip_trusts_forwarded_for_only_from_configured_proxies():
     assert client_ip(direct) == "198.51.100.4"  # a client cannot claim another address
     garbage = factory.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="not-an-ip")
     assert client_ip(garbage) == "10.0.0.5"
+
+
+def test_a_platform_admin_unlocks_a_locked_account_in_the_admin(db, sign_in):
+    locked = Client()
+    for _ in range(5):
+        locked.post("/accounts/login/", {"username": "frank", "password": "wrong"}, REMOTE_ADDR="10.9.9.9")
+    assert locked.post("/accounts/login/", {"username": "frank", "password": "atrium-demo"}).status_code == 429
+    from axes.models import AccessAttempt
+
+    admin = sign_in("admin")
+    attempts = list(AccessAttempt.objects.filter(username="frank").values_list("pk", flat=True))
+    assert admin.get("/admin/axes/accessattempt/").status_code == 200
+    response = admin.post(
+        "/admin/axes/accessattempt/",
+        {"action": "delete_selected", "_selected_action": attempts, "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert Client().post("/accounts/login/", {"username": "frank", "password": "atrium-demo"}).status_code == 302
+
+
+def test_auditors_read_security_events_in_the_admin_and_editors_do_not(demo, sign_in):
+    Client().post("/accounts/login/", {"username": "mallory", "password": "guess"})
+    audrey = sign_in("audrey")
+    listing = audrey.get("/admin/accounts/securityevent/")
+    assert listing.status_code == 200 and "mallory" in listing.content.decode()
+    event = SecurityEvent.objects.filter(username="mallory").first()
+    assert audrey.post(f"/admin/accounts/securityevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert SecurityEvent.objects.filter(pk=event.pk).exists()
+    assert sign_in("fiona").get("/admin/accounts/securityevent/").status_code == 403
