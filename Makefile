@@ -78,8 +78,9 @@ docs: venv-test
 pytest: venv-test node
 	$(VENV)/bin/pytest
 
-bench: venv-test node  ## Benchmarks (tests/perf); not part of `make test`
-	$(VENV)/bin/pytest tests/perf -p no:cacheprovider -s
+bench: system-packages venv-test node  ## Benchmarks (tests/perf); not part of `make test`
+	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y -q wrk; else echo "Install wrk: sudo apt-get install wrk"; exit 1; fi; }
+	$(VENV)/bin/pytest tests/perf -p no:cacheprovider -s -q
 
 clean:
 	rm -rf $(VENV) node_modules var site .pytest_cache .mypy_cache .ruff_cache

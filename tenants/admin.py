@@ -78,7 +78,18 @@ class SectionAdmin(ConfigAdmin):
     fieldsets = (
         (None, {"fields": ("name", "slug", "description", "status", "hostname")}),
         ("People", {"fields": ("owners", "primary_contact", "backup_contact", "support_email", "escalation_channel")}),
-        ("Look and access", {"fields": ("default_theme", "navigation_layout", "require_mfa")}),
+        (
+            "Look and access",
+            {
+                "fields": (
+                    "default_theme",
+                    "default_colour_mode",
+                    "lock_colour_mode",
+                    "navigation_layout",
+                    "require_mfa",
+                )
+            },
+        ),
         ("Record", {"fields": ("config_version", "onboarded_by", "onboarded_at")}),
     )
 

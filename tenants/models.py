@@ -70,6 +70,15 @@ class Section(TimeStampedModel):
     navigation_layout = models.CharField(
         max_length=10, choices=NavigationLayout.choices, default=NavigationLayout.SIDEBAR
     )
+    default_colour_mode = models.CharField(
+        max_length=5,
+        choices=[("light", "Light"), ("dark", "Dark"), ("auto", "Auto (follow the system)")],
+        default="auto",
+        help_text="The colour mode visitors start with.",
+    )
+    lock_colour_mode = models.BooleanField(
+        default=False, help_text="Visitors cannot change the colour mode in this section (e.g. for wall displays)."
+    )
     require_mfa = models.BooleanField(
         default=False, help_text="Visitors must have used a second factor (IdP MFA, or an authenticator code)."
     )

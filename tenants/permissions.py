@@ -8,8 +8,10 @@ signed-in user.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from guardian.shortcuts import get_objects_for_user
 
@@ -17,6 +19,36 @@ from .models import Section, SectionRole, SectionRoleKind
 
 VIEW_PERMISSION = "tenants.view_section"
 CHANGE_PERMISSION = "tenants.change_section"
+
+
+ACCESS_TIMEOUT = 3600
+
+
+@dataclass(frozen=True)
+class SectionAccess:
+    """Which groups may visit and edit a section, cached per configuration version (no queries on warm pages)."""
+
+    open_to_all: bool
+    viewer_group_ids: frozenset[int]
+    editor_group_ids: frozenset[int]
+
+
+def section_access(section: Section) -> SectionAccess:
+    """The section's roles as group ids; the version in the key means a role change shows on the next request."""
+    key = f"tenants:access:{section.pk}:v{section.config_version}"
+    access = cache.get(key)
+    if access is None:
+        roles = list(SectionRole.objects.all_sections().filter(section=section).values_list("role", "group_id"))
+        viewers = frozenset(g for role, g in roles if role == SectionRoleKind.VIEWER)
+        editors = frozenset(g for role, g in roles if role == SectionRoleKind.EDITOR)
+        access = SectionAccess(open_to_all=not viewers, viewer_group_ids=viewers, editor_group_ids=editors)
+        cache.set(key, access, ACCESS_TIMEOUT)
+    return access
+
+
+def _user_group_ids(user: Any) -> set[int]:
+    group_ids = getattr(user, "group_ids", None)
+    return set(group_ids()) if callable(group_ids) else set()
 
 
 def is_platform_admin(user: Any) -> bool:
@@ -53,38 +85,88 @@ def can_edit_section(user: Any, section: Section) -> bool:
         return True
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return bool(user.has_perm(CHANGE_PERMISSION, section))
+    return bool(section_access(section).editor_group_ids & _user_group_ids(user))
 
 
 def section_is_open_to_all(section: Section) -> bool:
     """A section with no viewer role may be visited by every signed-in user."""
-    return not SectionRole.objects.all_sections().filter(section=section, role=SectionRoleKind.VIEWER).exists()
+    return section_access(section).open_to_all
 
 
 def can_visit_section(user: Any, section: Section) -> bool:
-    """May `user` see the section's pages? (Archived sections are handled by the caller: 410, or read-only.)"""
+    """May `user` see the section's pages? (Archived sections are handled by the caller: 410, or read-only.)
+
+    Decided from the section's cached roles and the user's groups, the same grants the guardian permissions
+    hold (the services write both), so a warm page needs no permission queries.
+    """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if reads_everything(user):
         return True
-    if section_is_open_to_all(section):
+    access = section_access(section)
+    if access.open_to_all:
         return True
-    return bool(user.has_perm(VIEW_PERMISSION, section) or user.has_perm(CHANGE_PERMISSION, section))
+    return bool((access.viewer_group_ids | access.editor_group_ids) & _user_group_ids(user))
+
+
+def sections_generation() -> int:
+    """A counter that moves whenever any section or role changes; part of the cached section lists' keys."""
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        generation = 1
+        cache.add(GENERATION_KEY, generation, None)
+    return int(generation)
+
+
+def bump_sections_generation() -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 2, None)
+
+
+GENERATION_KEY = "tenants:sections:generation"
 
 
 def visitable_sections(user: Any) -> list[Section]:
-    """Live sections `user` may visit, for the home page's list."""
+    """Sections `user` may visit (archived ones only for admins and auditors), for the home page and switcher.
+
+    Cached by the user's groups and the sections generation, so the header's section switcher costs no queries
+    on a warm page.
+    """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
-    sections = Section.objects.all() if reads_everything(user) else Section.objects.live()
-    if reads_everything(user):
-        return list(sections)
-    granted = set(
-        get_objects_for_user(
-            user, [VIEW_PERMISSION, CHANGE_PERMISSION], klass=Section, any_perm=True, accept_global_perms=False
-        ).values_list("pk", flat=True)
-    )
-    restricted = set(
-        SectionRole.objects.all_sections().filter(role=SectionRoleKind.VIEWER).values_list("section_id", flat=True)
-    )
-    return [s for s in sections if s.pk in granted or s.pk not in restricted]
+    everything = reads_everything(user)
+    group_ids = sorted(_user_group_ids(user))
+    key = f"tenants:visitable:{sections_generation()}:{int(everything)}:{'.'.join(map(str, group_ids))}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    sections = list(Section.objects.all() if everything else Section.objects.live())
+    if not everything:
+        roles: dict[int, set[int]] = {}
+        restricted: set[int] = set()
+        for section_id, role, group_id in SectionRole.objects.all_sections().values_list(
+            "section_id", "role", "group_id"
+        ):
+            roles.setdefault(section_id, set()).add(group_id)
+            if role == SectionRoleKind.VIEWER:
+                restricted.add(section_id)
+        mine = set(group_ids)
+        sections = [s for s in sections if s.pk not in restricted or roles.get(s.pk, set()) & mine]
+    cache.set(key, sections, ACCESS_TIMEOUT)
+    return sections
+
+
+def edits_any_section(user: Any) -> bool:
+    """Is the user an editor of at least one section? (Cached by groups and the sections generation.)"""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    key = f"tenants:editor-groups:{sections_generation()}"
+    editor_groups = cache.get(key)
+    if editor_groups is None:
+        editor_groups = frozenset(
+            SectionRole.objects.all_sections().filter(role=SectionRoleKind.EDITOR).values_list("group_id", flat=True)
+        )
+        cache.set(key, editor_groups, ACCESS_TIMEOUT)
+    return bool(editor_groups & _user_group_ids(user))

@@ -20,7 +20,7 @@ from core.services import delete_with_history, run_in_transaction, save_with_his
 
 from .lookups import forget_section
 from .models import Page, Section, SectionRole, SectionRoleKind, SectionStatus
-from .permissions import CHANGE_PERMISSION, VIEW_PERMISSION
+from .permissions import CHANGE_PERMISSION, VIEW_PERMISSION, bump_sections_generation
 from .signals import section_onboarded
 from .slugs import validate_section_slug
 
@@ -35,7 +35,13 @@ def bump_config_version(section: Section) -> None:
     Section.objects.filter(pk=section.pk).update(config_version=F("config_version") + 1)
     # Forget now, and again after commit: a request that re-cached the old row in between must not keep it.
     forget_section(section)
-    transaction.on_commit(lambda: forget_section(section))
+    bump_sections_generation()
+    transaction.on_commit(lambda: _forget_after_commit(section))
+
+
+def _forget_after_commit(section: Section) -> None:
+    forget_section(section)
+    bump_sections_generation()
 
 
 def save_section(section: Section, *, actor: Any, reason: str) -> Section:

@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -58,10 +59,20 @@ def _section_context(request: HttpRequest, section: Section) -> dict[str, Any]:
     return {"section": section, "can_edit": can_edit_section(request.user, section)}
 
 
+def home_page(section: Section) -> Page | None:
+    """The section's published home page, cached per configuration version (a change bumps the version)."""
+    key = f"tenants:home:{section.pk}:v{section.config_version}"
+    page = cache.get(key)
+    if page is None:
+        page = Page.objects.filter(section=section, slug="home", published=True).first() or "-"
+        cache.set(key, page, 3600)
+    return page if isinstance(page, Page) else None
+
+
 @section_view
 def section_home(request: HttpRequest, section: Section) -> HttpResponse:
     """A section's home page: its `home` page's text, or a welcome if it has none yet."""
-    page = Page.objects.filter(section=section, slug="home", published=True).first()
+    page = home_page(section)
     return render(request, "tenants/section_home.html", {**_section_context(request, section), "page": page})
 
 

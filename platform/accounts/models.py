@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
+from django.core.cache import cache
 from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 
 class DirectorySource(models.TextChoices):
@@ -13,6 +16,25 @@ class DirectorySource(models.TextChoices):
     LDAP = "ldap", "LDAP"
     OIDC = "oidc", "OpenID Connect"
     SAML = "saml", "SAML"
+
+
+def _auditor_group_key() -> str:
+    return f"accounts:auditor-group:{settings.ATRIUM_AUDITOR_GROUP}"
+
+
+def auditor_group_id() -> int | None:
+    """The id of the auditors' group (0 cached while it does not exist), looked up on every page."""
+    cached = cache.get(_auditor_group_key())
+    if cached is None:
+        cached = Group.objects.filter(name=settings.ATRIUM_AUDITOR_GROUP).values_list("pk", flat=True).first() or 0
+        cache.set(_auditor_group_key(), cached, 3600)
+    return cached or None
+
+
+@receiver([post_save, post_delete], sender=Group)
+def forget_auditor_group(sender: type, **kwargs: object) -> None:
+    """A group created, renamed or deleted may be the auditors' group: look it up again."""
+    cache.delete(_auditor_group_key())
 
 
 class User(AbstractUser):
@@ -32,14 +54,9 @@ class User(AbstractUser):
 
     @property
     def is_auditor(self) -> bool:
-        """Auditors read everything, including history, and change nothing."""
-        if not self.is_active:
-            return False
-        cached = getattr(self, "_atrium_is_auditor", None)
-        if cached is None:
-            cached = self.groups.filter(name=settings.ATRIUM_AUDITOR_GROUP).exists()
-            self._atrium_is_auditor = cached
-        return cached
+        """Auditors (members of the auditors' group) read everything, including history, and change nothing."""
+        auditors = auditor_group_id()
+        return bool(self.is_active and auditors and auditors in self.group_ids())
 
     def group_ids(self) -> list[int]:
         """The user's group ids, sorted (menus and permissions are cached by them); memoised per request."""
@@ -75,3 +92,22 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created:%Y-%m-%d %H:%M:%S} {self.event_type} {self.username or '-'}"
+
+
+class MirroredGroup(models.Model):
+    """A Django group whose members an identity source (OIDC, SAML) manages: sign-in may add and remove them.
+
+    An IdP only tells us the groups a person is in now, never the groups it has stopped putting them in, so each
+    group it has ever reported is recorded here. At sign-in those groups are mirrored (added or removed to match
+    the IdP); every other group is local to Atrium and left alone.
+    """
+
+    group = models.ForeignKey("auth.Group", on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=10, choices=DirectorySource.choices)
+    first_seen = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "source"], name="accounts_mirroredgroup_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.group_id} from {self.source}"

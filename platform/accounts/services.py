@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from core.security import EventType, record_security_event
 from core.services import run_in_transaction
 
-from .models import User
+from .models import MirroredGroup, User
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,6 @@ def mirror_groups(user: User, member_of: Iterable[str], managed: Iterable[str]) 
         record_security_event(EventType.AUDITOR_GRANTED, user=user, reason=f"member of {auditors} in the directory")
     if auditors in to_remove:
         record_security_event(EventType.AUDITOR_REVOKED, user=user, reason=f"left {auditors} in the directory")
-    user.__dict__.pop("_atrium_is_auditor", None)
     user.__dict__.pop("_atrium_group_ids", None)
     return to_add, to_remove
 
@@ -81,9 +80,31 @@ def sync_user_from_directory(profile: DirectoryProfile, *, source: str, managed_
         user.source = source
         user.is_active = True
         apply_group_flags(user, profile.groups)
-        user.set_unusable_password()  # the directory holds the password, never Atrium
+        # The directory holds the password, never Atrium. Only replace a usable one: each new unusable value changes
+        # the session auth hash, which would sign the user out of every other session (another device, or this
+        # one after an SSO renewal or step-up, which do not log in again).
+        if user.has_usable_password():
+            user.set_unusable_password()
         user.save()
         mirror_groups(user, profile.groups, managed_groups)
         return user
+
+    return run_in_transaction(work)
+
+
+def sync_user_from_identity_provider(profile: DirectoryProfile, *, source: str) -> User:
+    """Sign-in through an IdP (OIDC, SAML): sync the user and mirror the groups the IdP manages.
+
+    An IdP reports only the groups a person is in now, so every group it has ever reported is remembered as a
+    `MirroredGroup` of that source; those are the managed groups (a group the IdP stops reporting is removed),
+    and groups it never reported stay local to Atrium, as with the directory.
+    """
+
+    def work() -> User:
+        for name in sorted(set(profile.groups)):
+            group, _ = Group.objects.get_or_create(name=name)
+            MirroredGroup.objects.get_or_create(group=group, source=source)
+        managed = MirroredGroup.objects.filter(source=source).values_list("group__name", flat=True)
+        return sync_user_from_directory(profile, source=source, managed_groups=set(managed))
 
     return run_in_transaction(work)

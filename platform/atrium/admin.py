@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from core.admin import user_reads_everything
-from tenants.permissions import editable_sections
+from tenants.permissions import edits_any_section
 
 
 class AtriumAdminSite(admin.AdminSite):
@@ -22,4 +22,4 @@ class AtriumAdminSite(admin.AdminSite):
             return False
         if user.is_staff or user_reads_everything(user):
             return True
-        return editable_sections(user).exists()
+        return edits_any_section(user)

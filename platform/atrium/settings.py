@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from themes.packages import static_dirs as theme_static_dirs
+
 # ---------------------------------------------------------------------------------------------------------------
 # Paths and environment
 # ---------------------------------------------------------------------------------------------------------------
@@ -92,10 +94,13 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionLifetimeMiddleware",
+    # Silent OIDC renewal before the ID token expires; a no-op for other sessions and while OIDC is off.
+    "accounts.oidc.AtriumSessionRefresh",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "tenants.middleware.SectionMiddleware",
     "accounts.middleware.AdminMfaMiddleware",
+    "themes.middleware.ThemeMiddleware",
     # Axes goes last so it sees the outcome of the authentication attempts made by the views above it.
     "axes.middleware.AxesMiddleware",
 ]
@@ -107,13 +112,23 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [PLATFORM_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # The active theme package may override any template; its loader is uncached (it depends on the
+            # request's theme) and comes before the cached ones.
+            "loaders": [
+                "themes.loaders.ThemePackageLoader",
+                (
+                    "django.template.loaders.cached.Loader",
+                    ["django.template.loaders.filesystem.Loader", "django.template.loaders.app_directories.Loader"],
+                ),
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.platform",
+                "themes.context_processors.display",
+                "tenants.context_processors.sections",
             ],
         },
     },
@@ -213,47 +228,11 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 if ATRIUM_DIRECTORY == "ldap":
-    import ldap
-    from django_auth_ldap.config import GroupOfNamesType, GroupOfUniqueNamesType, LDAPSearch, NestedGroupOfNamesType
+    # The AUTH_LDAP_* settings come from one function that the tests call too, so they test what production runs
+    # (the LDAP_* variables are listed in docs/howto/connect-ldap.md). `env.ENVIRON` includes what .env added.
+    from accounts.ldap_config import ldap_settings
 
-    AUTH_LDAP_SERVER_URI = env.str("LDAP_SERVER_URI")
-    AUTH_LDAP_BIND_DN = env.str("LDAP_BIND_DN", default="")
-    AUTH_LDAP_BIND_PASSWORD = env.str("LDAP_BIND_PASSWORD", default="")
-    AUTH_LDAP_START_TLS = env.bool("LDAP_START_TLS", default=False)
-    _ldap_timeout = env.int("LDAP_TIMEOUT", default=3)
-    AUTH_LDAP_CONNECTION_OPTIONS = {
-        ldap.OPT_NETWORK_TIMEOUT: _ldap_timeout,
-        ldap.OPT_TIMEOUT: _ldap_timeout,
-        ldap.OPT_REFERRALS: 0,
-    }
-    if env.str("LDAP_USER_DN_TEMPLATE", default=""):
-        AUTH_LDAP_USER_DN_TEMPLATE = env.str("LDAP_USER_DN_TEMPLATE")
-    else:
-        AUTH_LDAP_USER_SEARCH = LDAPSearch(
-            env.str("LDAP_USER_SEARCH_BASE"), ldap.SCOPE_SUBTREE, env.str("LDAP_USER_FILTER", default="(uid=%(user)s)")
-        )
-    _group_base = env.str("LDAP_GROUP_SEARCH_BASE")
-    _group_type = env.str("LDAP_GROUP_TYPE", default="groupOfNames")
-    AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
-        _group_base,
-        ldap.SCOPE_SUBTREE,
-        "(objectClass=groupOfUniqueNames)" if _group_type == "groupOfUniqueNames" else "(objectClass=groupOfNames)",
-    )
-    AUTH_LDAP_GROUP_TYPE = {
-        "groupOfNames": GroupOfNamesType(name_attr="cn"),
-        "groupOfUniqueNames": GroupOfUniqueNamesType(name_attr="cn"),
-        "nested": NestedGroupOfNamesType(name_attr="cn"),
-    }[_group_type]
-    AUTH_LDAP_MIRROR_GROUPS = True
-    AUTH_LDAP_ALWAYS_UPDATE_USER = True
-    AUTH_LDAP_USER_ATTR_MAP = {
-        "first_name": env.str("LDAP_ATTR_FIRST_NAME", default="givenName"),
-        "last_name": env.str("LDAP_ATTR_LAST_NAME", default="sn"),
-        "email": env.str("LDAP_ATTR_EMAIL", default="mail"),
-        "department": env.str("LDAP_ATTR_DEPARTMENT", default="departmentNumber"),
-        "title": env.str("LDAP_ATTR_TITLE", default="title"),
-    }
-    AUTH_LDAP_CACHE_TIMEOUT = env.int("LDAP_CACHE_TIMEOUT", default=300)
+    globals().update(ldap_settings(env.ENVIRON))
 
 # ---- OIDC (mozilla-django-oidc): authorization code + PKCE, groups from a claim, MFA from amr/acr -------------
 OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
@@ -269,6 +248,9 @@ OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_OP_LOGOUT_ENDPOINT", default="")
 OIDC_USE_PKCE = True
 OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=5)
 OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")  # falls back to `sub`
+# client_secret_basic (HTTP Basic) instead of client_secret_post at the token endpoint, for IdPs that want it.
+OIDC_TOKEN_USE_BASIC_AUTH = env.bool("OIDC_TOKEN_USE_BASIC_AUTH", default=False)
 # amr values (RFC 8176) and acr values that count as multi-factor, and the acr to ask for on step-up.
 OIDC_MFA_AMR_VALUES = env.list("OIDC_MFA_AMR_VALUES", default=["mfa", "otp", "hwk", "swk", "fido"])
 OIDC_MFA_ACR_VALUES = env.list("OIDC_MFA_ACR_VALUES", default=[])
@@ -279,6 +261,8 @@ OIDC_CREATE_USER = True
 OIDC_OP_LOGOUT_URL_METHOD = "accounts.oidc.provider_logout_url"
 OIDC_CALLBACK_CLASS = "accounts.oidc.AtriumOIDCCallbackView"
 OIDC_AUTHENTICATE_CLASS = "accounts.oidc.AtriumOIDCAuthenticationView"
+# The callback's URL name (its absolute URL is the redirect_uri to register at the IdP).
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc-callback"
 LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
 
 # ---- SAML 2.0 (djangosaml2) for IdPs that only speak SAML, e.g. AD FS ------------------------------------------
@@ -300,6 +284,48 @@ SAML_MFA_AUTHN_CONTEXTS = env.list(
 SAML_MFA_REQUEST_CONTEXT = env.str(
     "SAML_MFA_REQUEST_CONTEXT", default="http://schemas.microsoft.com/claims/multipleauthn"
 )
+# Optional: which IdP of the metadata to use (needed only when the metadata describes several).
+SAML_IDP_ENTITY_ID = env.str("SAML_IDP_ENTITY_ID", default="")
+SAML_IDP_METADATA_REFRESH_SECONDS = env.int("SAML_IDP_METADATA_REFRESH_SECONDS", default=3600)
+# The assertion must always be signed; this also requires the Response around it to be signed.
+SAML_WANT_RESPONSE_SIGNED = env.bool("SAML_WANT_RESPONSE_SIGNED", default=False)
+SAML_CLOCK_SKEW_SECONDS = env.int("SAML_CLOCK_SKEW_SECONDS", default=60)
+SAML_XMLSEC_BINARY = env.str("SAML_XMLSEC_BINARY", default="")  # empty: xmlsec1 on PATH, else /usr/bin/xmlsec1
+# The username is the NameID unless an attribute is named; the other attributes fill the user's fields.
+SAML_USERNAME_ATTRIBUTE = env.str("SAML_USERNAME_ATTRIBUTE", default="")
+SAML_ATTR_FIRST_NAME = env.str("SAML_ATTR_FIRST_NAME", default="givenName")
+SAML_ATTR_LAST_NAME = env.str("SAML_ATTR_LAST_NAME", default="sn")
+SAML_ATTR_EMAIL = env.str("SAML_ATTR_EMAIL", default="mail")
+SAML_ATTR_DEPARTMENT = env.str("SAML_ATTR_DEPARTMENT", default="departmentNumber")
+SAML_ATTR_TITLE = env.str("SAML_ATTR_TITLE", default="title")
+SAML_CREATE_UNKNOWN_USER = env.bool("SAML_CREATE_UNKNOWN_USER", default=True)
+# djangosaml2's options, derived from the above (https://djangosaml2.readthedocs.io/contents/setup.html).
+SAML_USE_NAME_ID_AS_USERNAME = not SAML_USERNAME_ATTRIBUTE
+SAML_DJANGO_USER_MAIN_ATTRIBUTE = "username"
+SAML_ATTRIBUTE_MAPPING = {
+    name: (field,)
+    for name, field in (
+        (SAML_USERNAME_ATTRIBUTE, "username"),
+        (SAML_ATTR_FIRST_NAME, "first_name"),
+        (SAML_ATTR_LAST_NAME, "last_name"),
+        (SAML_ATTR_EMAIL, "email"),
+        (SAML_ATTR_DEPARTMENT, "department"),
+        (SAML_ATTR_TITLE, "title"),
+    )
+    if name
+}
+# Its own session cookie (SameSite=None over HTTPS), so the IdP's cross-site POST finds the SAML state.
+SAML_SESSION_COOKIE_NAME = "atrium_saml_session"
+# AuthnRequests by redirect (a plain link, no page in between); logout requests by POST (see accounts.saml).
+SAML_DEFAULT_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+SAML_LOGOUT_REQUEST_PREFERRED_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+SAML_CSP_HANDLER = ""  # accounts.saml allows forms to the IdP's origin only, not djangosaml2's "any https:"
+SAML_CONFIG_LOADER = "accounts.saml_config.load_sp_config"
+SAML_CONFIG: dict[str, object] = {}
+if SAML_ENABLED:
+    from accounts.saml_config import saml_config
+
+    SAML_CONFIG = saml_config({k: v for k, v in globals().items() if k.startswith("SAML_")}, deployed=IS_DEPLOYED)
 
 # ---- MFA, break-glass, sessions ----------------------------------------------------------------------------------
 # The admin requires MFA for everyone in uat and prod (TOTP for local and directory accounts, the IdP for SSO).
@@ -386,6 +412,12 @@ WHITENOISE_USE_FINDERS = not IS_DEPLOYED
 STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
+    ("vendor/datatables", NODE_MODULES / "datatables.net" / "js"),
+    ("vendor/datatables-bs5", NODE_MODULES / "datatables.net-bs5"),
+    ("vendor/chart.js", NODE_MODULES / "chart.js" / "dist"),
+    ("vendor/axe-core", NODE_MODULES / "axe-core"),
+    ("vendor/html-to-image", NODE_MODULES / "html-to-image" / "dist"),
+    *theme_static_dirs(),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -492,6 +524,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "xmlschema": {"level": "WARNING"},
         "atrium.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
     },
 }

@@ -17,6 +17,8 @@ platform_patterns = [
     path("", tenant_views.home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("components/", include("core.urls")),
+    path("", include("themes.urls")),
 ]
 
 urlpatterns = [

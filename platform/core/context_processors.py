@@ -8,6 +8,8 @@ from constance import config
 from django.conf import settings
 from django.http import HttpRequest
 
+from .registry import platform_menu
+
 
 def platform(request: HttpRequest) -> dict[str, Any]:
     """Values the base layout needs on every page."""
@@ -17,4 +19,5 @@ def platform(request: HttpRequest) -> dict[str, Any]:
         "atrium_version": settings.ATRIUM_VERSION,
         "live_settings": config,
         "current_section": getattr(request, "section", None),
+        "platform_menu": platform_menu(getattr(request, "user", None)),
     }

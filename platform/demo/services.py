@@ -11,9 +11,13 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 
 from core.services import run_in_transaction
+from navigation import services as navigation_services
 from navigation.models import MenuItem
 from tenants import services as tenant_services
 from tenants.models import Page, Section, SectionRoleKind
+from themes.bundled import ensure_bundled_themes
+from themes.models import Theme
+from themes.resolution import forget_default_theme
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.yaml"
 REASON = "Demo data"
@@ -22,6 +26,8 @@ REASON = "Demo data"
 def load_demo(path: Path = DEMO_FILE, *, actor: Any = None) -> list[str]:
     """Create or update the demo sections from `path`; returns one line per section saying what happened."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    ensure_bundled_themes(Theme)
+    forget_default_theme()
     report = []
     for spec in data.get("sections", []):
         report.append(run_in_transaction(partial(_load_section, spec, actor)))
@@ -84,15 +90,24 @@ def _ensure_menu_item(
     section: Section, spec: dict[str, Any], position: int, pages: dict[str, Page], parent: MenuItem | None, actor: Any
 ) -> None:
     item = MenuItem.objects.all_sections().filter(section=section, parent=parent, label=spec["label"]).first()
-    page = pages.get(spec["page"]) if spec.get("page") else None
-    url = spec.get("url", "")
-    group_names = sorted(spec.get("groups", []))
-    if item is None or item.page != page or item.url != url or item.order != position:
+    wanted = {
+        "page": pages.get(spec["page"]) if spec.get("page") else None,
+        "url": spec.get("url", ""),
+        "route_name": spec.get("route", ""),
+        "icon": spec.get("icon", ""),
+        "placement": spec.get("placement", "both"),
+        "order": (position + 1) * 10,
+    }
+    groups = [Group.objects.get_or_create(name=n)[0] for n in sorted(spec.get("groups", []))]
+    current_groups = sorted(item.group_links.values_list("group__name", flat=True)) if item else None
+    if (
+        item is None
+        or any(getattr(item, k) != v for k, v in wanted.items())
+        or current_groups != [g.name for g in groups]
+    ):
         item = item or MenuItem(section=section, parent=parent, label=spec["label"])
-        item.page, item.url, item.order = page, url, position
-        tenant_services.save_in_section(item, actor=actor, reason=REASON)
-    if sorted(item.groups.values_list("name", flat=True)) != group_names:
-        item.groups.set([Group.objects.get_or_create(name=n)[0] for n in group_names])
-        tenant_services.bump_config_version(section)
+        for key, value in wanted.items():
+            setattr(item, key, value)
+        navigation_services.save_menu_item(item, actor=actor, reason=REASON, groups=groups)
     for child_position, child in enumerate(spec.get("children", [])):
         _ensure_menu_item(section, child, child_position, pages, item, actor)

@@ -19,5 +19,5 @@ def add_starter_menu(sender: type, section: Section, actor: Any, reason: str, **
     if MenuItem.objects.all_sections().filter(section=section).exists():
         return
     home = Page.objects.all_sections().filter(section=section, slug="home").first()
-    item = MenuItem(section=section, label="Home", page=home, url="" if home else section.get_absolute_url(), order=0)
+    item = MenuItem(section=section, label="Home", icon="house", page=home, order=10)
     save_with_history(item, actor=actor, reason=reason)

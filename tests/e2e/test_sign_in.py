@@ -41,7 +41,7 @@ def test_sign_in_page_offers_the_form_and_hides_break_glass_behind_a_link(page, 
     _sign_in(page, base, "fiona")
     page.wait_for_url(f"{base}/")
     assert page.locator("h1").inner_text() == "Your sections"
-    assert page.locator("a", has_text="Finance").count() == 1
+    assert page.locator("main a", has_text="Finance").count() == 1
     page.goto(f"{base}/finance/")
     assert "Month-end calendar" in page.content()
     assert_no_page_problems(page)

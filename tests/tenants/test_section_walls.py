@@ -14,7 +14,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group
 from django.db import models
 
-from navigation.models import MenuItem
+from navigation.models import MenuItem, MenuItemGroup
 from tenants.models import Page, Section, SectionRole, SectionScopedModel
 
 pytestmark = pytest.mark.django_db
@@ -32,11 +32,21 @@ def _hr_menu_item() -> MenuItem:
     return MenuItem.objects.all_sections().filter(section__slug="hr").first()  # type: ignore[return-value]
 
 
+def _hr_menu_item_group() -> MenuItemGroup:
+    hr = Section.objects.get(slug="hr")
+    link = MenuItemGroup.objects.all_sections().filter(section=hr).first()
+    if link is None:
+        item = _hr_menu_item()
+        link = MenuItemGroup.objects.create(section=hr, item=item, group=Group.objects.get(name="hr-staff"))
+    return link
+
+
 # model -> (how to get hr's object, public URLs that take its id)
 SECTION_SCOPED_MODELS: dict[type[models.Model], tuple[Callable[[], Any], list[Callable[[Any], str]]]] = {
     Page: (_hr_page, [lambda o: f"/finance/pages/{o.pk}/", lambda o: f"/engineering/pages/{o.pk}/"]),
     SectionRole: (_hr_role, []),
-    MenuItem: (_hr_menu_item, []),
+    MenuItem: (_hr_menu_item, [lambda o: f"/admin/navigation/menuitem/{o.pk}/move/"]),
+    MenuItemGroup: (_hr_menu_item_group, []),
 }
 
 
@@ -101,7 +111,7 @@ def test_admin_lists_only_the_editors_sections_rows(demo, sign_in):
     sections = fiona.get("/admin/tenants/section/").content.decode()
     assert "Finance" in sections and ">HR<" not in sections
     menu = fiona.get("/admin/navigation/menuitem/").content.decode()
-    assert "Editor guide" in menu and "Policies" not in menu
+    assert "Editor guide" in menu and "On-call rota" not in menu
 
 
 def test_section_choices_in_admin_forms_are_the_editors_only(demo, sign_in):

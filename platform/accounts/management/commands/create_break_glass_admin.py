@@ -57,4 +57,4 @@ class Command(BaseCommand):
         self.stdout.write(self.style.WARNING(f"Break-glass admin {username!r} ready. Authenticator secret: {secret}"))
         self.stdout.write(device.config_url)
         if self.stdout.isatty():
-            segno.make(device.config_url, error="m").terminal(out=self.stdout, compact=True)
+            segno.make(device.config_url, error="m").terminal(out=sys.stdout, compact=True)

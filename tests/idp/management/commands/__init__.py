@@ -1,0 +1,1 @@
+"""`idp_setup`: prepare the test identity provider's database."""
