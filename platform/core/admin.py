@@ -39,6 +39,8 @@ class ConfigAdmin(SimpleHistoryAdmin):
     """Base admin for configuration tables: history, a required reason, and writes through the services."""
 
     form = ChangeReasonForm
+    # Addresses typed without a scheme are https, never http (and Django 6's default, without its warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         fieldsets = list(super().get_fieldsets(request, obj))

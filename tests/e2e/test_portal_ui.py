@@ -146,6 +146,7 @@ def test_on_a_phone_the_menu_opens_off_canvas(browser, demo_live):
     page.click("[aria-controls=atrium-mobile-menu]")
     menu.wait_for(state="visible")
     assert menu.get_by_text("Month-end calendar").is_visible()
+    page.wait_for_timeout(500)  # let the slide-in finish before the screenshot
     page.screenshot(path=str(DOCS_IMG / "portal-phone-menu.png"))
     menu.get_by_text("Month-end calendar").click()
     page.wait_for_url(f"{base}/finance/pages/**")
