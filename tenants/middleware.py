@@ -14,6 +14,7 @@ from core.context import reset_current_section, set_current_section
 
 from .lookups import section_by_host, section_by_slug
 from .models import Section
+from .permissions import forget_generation_memo
 from .slugs import RESERVED_SLUGS, SLUG_PATTERN
 
 HOST_URLCONF = "atrium.host_urls"
@@ -48,3 +49,4 @@ class SectionMiddleware:
             return self.get_response(request)
         finally:
             reset_current_section(token)
+            forget_generation_memo()

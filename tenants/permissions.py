@@ -8,12 +8,16 @@ signed-in user.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
 from django.db.models import QuerySet
 from guardian.shortcuts import get_objects_for_user
+
+from core.cache import versioned_get
+from core.context import current_request_id
 
 from .models import Section, SectionRole, SectionRoleKind
 
@@ -36,14 +40,14 @@ class SectionAccess:
 def section_access(section: Section) -> SectionAccess:
     """The section's roles as group ids; the version in the key means a role change shows on the next request."""
     key = f"tenants:access:{section.pk}:v{section.config_version}"
-    access = cache.get(key)
-    if access is None:
+
+    def load() -> SectionAccess:
         roles = list(SectionRole.objects.all_sections().filter(section=section).values_list("role", "group_id"))
         viewers = frozenset(g for role, g in roles if role == SectionRoleKind.VIEWER)
         editors = frozenset(g for role, g in roles if role == SectionRoleKind.EDITOR)
-        access = SectionAccess(open_to_all=not viewers, viewer_group_ids=viewers, editor_group_ids=editors)
-        cache.set(key, access, ACCESS_TIMEOUT)
-    return access
+        return SectionAccess(open_to_all=not viewers, viewer_group_ids=viewers, editor_group_ids=editors)
+
+    return versioned_get(key, load, ACCESS_TIMEOUT)
 
 
 def _user_group_ids(user: Any) -> set[int]:
@@ -110,15 +114,32 @@ def can_visit_section(user: Any, section: Section) -> bool:
 
 
 def sections_generation() -> int:
-    """A counter that moves whenever any section or role changes; part of the cached section lists' keys."""
+    """A counter that moves whenever any section, role or theme changes; part of the cached lists' keys.
+
+    Read once per request (memoised in the request context), however many cached lists use it.
+    """
+    memo = _generation_memo.get()
+    if memo is not None:
+        return memo
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         generation = 1
         cache.add(GENERATION_KEY, generation, None)
+    if current_request_id() != "-":
+        _generation_memo.set(int(generation))
     return int(generation)
 
 
+_generation_memo: ContextVar[int | None] = ContextVar("atrium_sections_generation", default=None)
+
+
+def forget_generation_memo() -> None:
+    """Called when a request ends (and after a bump), so the next one reads the shared counter again."""
+    _generation_memo.set(None)
+
+
 def bump_sections_generation() -> None:
+    forget_generation_memo()
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:
@@ -139,9 +160,10 @@ def visitable_sections(user: Any) -> list[Section]:
     everything = reads_everything(user)
     group_ids = sorted(_user_group_ids(user))
     key = f"tenants:visitable:{sections_generation()}:{int(everything)}:{'.'.join(map(str, group_ids))}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
+    return versioned_get(key, lambda: _visitable(everything, group_ids), ACCESS_TIMEOUT)
+
+
+def _visitable(everything: bool, group_ids: list[int]) -> list[Section]:
     sections = list(Section.objects.all() if everything else Section.objects.live())
     if not everything:
         roles: dict[int, set[int]] = {}
@@ -154,7 +176,6 @@ def visitable_sections(user: Any) -> list[Section]:
                 restricted.add(section_id)
         mine = set(group_ids)
         sections = [s for s in sections if s.pk not in restricted or roles.get(s.pk, set()) & mine]
-    cache.set(key, sections, ACCESS_TIMEOUT)
     return sections
 
 
@@ -163,10 +184,11 @@ def edits_any_section(user: Any) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     key = f"tenants:editor-groups:{sections_generation()}"
-    editor_groups = cache.get(key)
-    if editor_groups is None:
-        editor_groups = frozenset(
+    editor_groups = versioned_get(
+        key,
+        lambda: frozenset(
             SectionRole.objects.all_sections().filter(role=SectionRoleKind.EDITOR).values_list("group_id", flat=True)
-        )
-        cache.set(key, editor_groups, ACCESS_TIMEOUT)
+        ),
+        ACCESS_TIMEOUT,
+    )
     return bool(editor_groups & _user_group_ids(user))

@@ -7,12 +7,12 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 
 from accounts.mfa import has_mfa, step_up_url
+from core.cache import versioned_get
 from core.security import EventType, record_security_event
 from core.views import gone
 
@@ -62,10 +62,7 @@ def _section_context(request: HttpRequest, section: Section) -> dict[str, Any]:
 def home_page(section: Section) -> Page | None:
     """The section's published home page, cached per configuration version (a change bumps the version)."""
     key = f"tenants:home:{section.pk}:v{section.config_version}"
-    page = cache.get(key)
-    if page is None:
-        page = Page.objects.filter(section=section, slug="home", published=True).first() or "-"
-        cache.set(key, page, 3600)
+    page = versioned_get(key, lambda: Page.objects.filter(section=section, slug="home", published=True).first() or "-")
     return page if isinstance(page, Page) else None
 
 

@@ -11,6 +11,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
+from accounts.models import _auditor_memo
+from core.cache import clear_local_cache
+from core.live import forget_live_settings
 from tests.harness.plugin import in_ci
 
 DEMO_PASSWORD = "atrium-demo"
@@ -20,8 +23,12 @@ DEMO_PASSWORD = "atrium-demo"
 def _fresh_cache() -> Iterator[None]:
     """Each test starts with an empty cache: cached rows from a rolled-back test must not leak into the next."""
     cache.clear()
+    clear_local_cache()
+    forget_live_settings()
+    _auditor_memo.clear()
     yield
     cache.clear()
+    clear_local_cache()
 
 
 def need_server(kind: str, available: bool) -> None:

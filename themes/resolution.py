@@ -10,6 +10,8 @@ from typing import Any
 
 from django.core.cache import cache
 
+from core.cache import versioned_get
+
 from .models import ColourMode, Theme, UserPreference
 
 THEME_TIMEOUT = 300
@@ -24,15 +26,20 @@ class DisplaySettings:
 
 
 def default_theme() -> Theme | None:
-    cached = cache.get("themes:default")
-    if cached is None:
-        cached = Theme.objects.filter(is_default=True).first() or Theme.objects.order_by("pk").first() or "-"
-        cache.set("themes:default", cached, THEME_TIMEOUT)
-    return None if cached == "-" else cached
+    """The platform default theme; theme changes move the sections generation, which is part of the key."""
+    from tenants.permissions import sections_generation
+
+    key = f"themes:default:g{sections_generation()}"
+    cached = versioned_get(
+        key, lambda: Theme.objects.filter(is_default=True).first() or Theme.objects.order_by("pk").first() or "-"
+    )
+    return cached if isinstance(cached, Theme) else None
 
 
 def forget_default_theme() -> None:
-    cache.delete("themes:default")
+    from tenants.permissions import bump_sections_generation
+
+    bump_sections_generation()
 
 
 def user_preference(user: Any) -> UserPreference | None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from constance import config
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from core.live import live_setting
 from core.security import EventType, record_security_event
 
 from .mfa import has_mfa, step_up_url
@@ -46,7 +46,7 @@ class SessionLifetimeMiddleware:
         last_seen = session.get(SESSION_LAST_SEEN, now)
         if now - auth_time > settings.SESSION_ABSOLUTE_HOURS * 3600:
             return "absolute lifetime reached"
-        if now - last_seen > int(config.SESSION_IDLE_TIMEOUT_MINUTES) * 60:
+        if now - last_seen > int(live_setting("SESSION_IDLE_TIMEOUT_MINUTES")) * 60:
             return "idle timeout"
         if now - last_seen >= LAST_SEEN_RESOLUTION or SESSION_LAST_SEEN not in session:
             session[SESSION_LAST_SEEN] = now

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.cache import cache
@@ -22,12 +24,26 @@ def _auditor_group_key() -> str:
     return f"accounts:auditor-group:{settings.ATRIUM_AUDITOR_GROUP}"
 
 
+_auditor_memo: dict[str, tuple[float, int]] = {}
+AUDITOR_MEMO_SECONDS = 30.0
+
+
 def auditor_group_id() -> int | None:
-    """The id of the auditors' group (0 cached while it does not exist), looked up on every page."""
-    cached = cache.get(_auditor_group_key())
+    """The id of the auditors' group (0 while it does not exist), looked up on every page.
+
+    Kept in process memory for AUDITOR_MEMO_SECONDS in front of the shared cache: the group is created once, at
+    the first auditor's sign-in, and never changes afterwards.
+    """
+    key = _auditor_group_key()
+    now = time.monotonic()
+    memo = _auditor_memo.get(key)
+    if memo is not None and now - memo[0] < AUDITOR_MEMO_SECONDS:
+        return memo[1] or None
+    cached = cache.get(key)
     if cached is None:
         cached = Group.objects.filter(name=settings.ATRIUM_AUDITOR_GROUP).values_list("pk", flat=True).first() or 0
-        cache.set(_auditor_group_key(), cached, 3600)
+        cache.set(key, cached, 3600)
+    _auditor_memo[key] = (now, cached)
     return cached or None
 
 
@@ -35,6 +51,7 @@ def auditor_group_id() -> int | None:
 def forget_auditor_group(sender: type, **kwargs: object) -> None:
     """A group created, renamed or deleted may be the auditors' group: look it up again."""
     cache.delete(_auditor_group_key())
+    _auditor_memo.clear()
 
 
 class User(AbstractUser):

@@ -11,6 +11,7 @@ import functools
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -101,3 +102,40 @@ class FailSafeRedisCache(RedisCache):
         if name in _DEFAULTS:
             return super().__getattribute__("_guarded")(name, attr)
         return attr
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A process-local layer for values whose key contains a version (section configuration version, sections
+# generation): such a key never changes meaning, so every worker may keep its value in memory and skip the Redis
+# round trip. A version bump makes new keys; old ones age out of the bounded LRU.
+# ---------------------------------------------------------------------------------------------------------------
+_LOCAL_MAX = 4096
+_local: OrderedDict[str, Any] = OrderedDict()
+_local_lock = threading.Lock()
+_MISSING = object()
+
+
+def versioned_get(key: str, compute: Callable[[], Any], timeout: int = 3600) -> Any:
+    """The value for a versioned `key`: from this process's memory, else the shared cache, else `compute()`."""
+    with _local_lock:
+        value = _local.get(key, _MISSING)
+        if value is not _MISSING:
+            _local.move_to_end(key)
+            return value
+    from django.core.cache import cache
+
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        cache.set(key, value, timeout)
+    with _local_lock:
+        _local[key] = value
+        if len(_local) > _LOCAL_MAX:
+            _local.popitem(last=False)
+    return value
+
+
+def clear_local_cache() -> None:
+    """Forget the process-local layer (tests clear it with the shared cache)."""
+    with _local_lock:
+        _local.clear()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from constance import config
 from django.conf import settings
 from django.http import HttpRequest
 
+from .live import LiveSettings
 from .registry import platform_menu
+
+LIVE_SETTINGS = LiveSettings()
 
 
 def platform(request: HttpRequest) -> dict[str, Any]:
@@ -17,7 +19,7 @@ def platform(request: HttpRequest) -> dict[str, Any]:
         "atrium_env": settings.ATRIUM_ENV,
         "atrium_env_banner": settings.ATRIUM_BANNERS.get(settings.ATRIUM_ENV),
         "atrium_version": settings.ATRIUM_VERSION,
-        "live_settings": config,
+        "live_settings": LIVE_SETTINGS,
         "current_section": getattr(request, "section", None),
         "platform_menu": platform_menu(getattr(request, "user", None)),
     }

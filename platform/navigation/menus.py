@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import Permission
-from django.core.cache import cache
 
+from core.cache import versioned_get
 from tenants.models import Section
 
 from .models import MenuItem, MenuItemGroup, Placement
@@ -51,12 +51,7 @@ def visible_menu(user: Any, section: Section) -> list[MenuEntry]:
     group_ids = user.group_ids() if signed_in else []
     superuser = bool(signed_in and user.is_superuser)
     key = menu_cache_key(section, group_ids, superuser)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    menu = build_menu(section, set(group_ids), superuser=superuser)
-    cache.set(key, menu, MENU_TIMEOUT)
-    return menu
+    return versioned_get(key, lambda: build_menu(section, set(group_ids), superuser=superuser), MENU_TIMEOUT)
 
 
 def menu_for_groups(section: Section, group_ids: set[int]) -> list[MenuEntry]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
+
+from core.cache import versioned_get
 
 from ..menus import MENU_TIMEOUT, MenuEntry, breadcrumbs, menu_cache_key, visible_menu
 
@@ -50,14 +51,14 @@ def _render_menu(context: dict[str, Any], section: Any, placement: str) -> SafeS
     signed_in = getattr(user, "is_authenticated", False)
     group_ids = user.group_ids() if signed_in else []
     key = f"{menu_cache_key(section, group_ids, bool(signed_in and user.is_superuser))}:html:{placement}:{request.path}"
-    html = cache.get(key)
-    if html is None:
+
+    def render() -> str:
         entries = _entries_for(_menu(context, section), placement)
-        html = render_to_string(
+        return render_to_string(
             TEMPLATES[placement], {"entries": entries, "current_path": request.path, "section": section}
         )
-        cache.set(key, html, MENU_TIMEOUT)
-    return mark_safe(html)  # noqa: S308 - rendered from our own autoescaped templates
+
+    return mark_safe(versioned_get(key, render, MENU_TIMEOUT))  # noqa: S308 - rendered from our own autoescaped templates
 
 
 @register.simple_tag(takes_context=True)
