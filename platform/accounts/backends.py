@@ -8,7 +8,7 @@ from django.contrib.auth.backends import BaseBackend
 from django.http import HttpRequest
 
 from .directory import mock_directory
-from .models import DirectorySource, User
+from .models import DirectorySource, User, load_active_user
 from .services import DirectoryProfile, sync_user_from_directory
 
 MAX_USERNAME_LENGTH = 150
@@ -40,11 +40,7 @@ class MockDirectoryBackend(BaseBackend):
         )
 
     def get_user(self, user_id: int) -> User | None:
-        try:
-            user = User.objects.get(pk=user_id)
-        except User.DoesNotExist:
-            return None
-        return user if user.is_active else None
+        return load_active_user(user_id)
 
 
 class BreakGlassBackend(BaseBackend):
@@ -71,5 +67,4 @@ class BreakGlassBackend(BaseBackend):
         return user
 
     def get_user(self, user_id: int) -> User | None:
-        user = User.objects.filter(pk=user_id, source=DirectorySource.LOCAL).first()
-        return user if user is not None and user.is_active else None
+        return load_active_user(user_id, source=DirectorySource.LOCAL)

@@ -27,7 +27,7 @@ from core.security import EventType, record_security_event
 from core.services import run_in_transaction
 
 from .backends import MAX_USERNAME_LENGTH
-from .models import DirectorySource, User
+from .models import DirectorySource, User, load_active_user
 from .services import apply_group_flags, mirror_groups
 
 # Group names per LDAP query when checking which of a user's groups exist in the directory (keeps filters short).
@@ -125,8 +125,7 @@ class AtriumLDAPBackend(LDAPBackend):
 
     def get_user(self, user_id: int) -> User | None:
         # django-auth-ldap returns inactive users too; a user deactivated by sync_directory must lose their session.
-        user = super().get_user(user_id)
-        return user if user is not None and user.is_active else None
+        return load_active_user(user_id)
 
     def get_or_build_user(self, username: str, ldap_user: Any) -> tuple[User, bool]:
         user, built = super().get_or_build_user(username, ldap_user)

@@ -37,7 +37,7 @@ from core.security import EventType, record_security_event
 
 from .backends import MAX_USERNAME_LENGTH
 from .mfa import SESSION_METHOD, SESSION_MFA
-from .models import DirectorySource, User
+from .models import DirectorySource, User, load_active_user
 from .services import DirectoryProfile, sync_user_from_identity_provider
 
 logger = logging.getLogger("atrium.oidc")
@@ -221,8 +221,7 @@ class AtriumOIDCBackend(OIDCAuthenticationBackend):
         return user
 
     def get_user(self, user_id: int) -> User | None:
-        user = User.objects.filter(pk=user_id).first()
-        return user if user is not None and user.is_active else None
+        return load_active_user(user_id)
 
 
 # ---------------------------------------------------------------------------------------------------------------

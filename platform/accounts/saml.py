@@ -43,7 +43,7 @@ from saml2.validate import ResponseLifetimeExceed, ToEarly
 from core.security import EventType, record_security_event
 
 from .backends import MAX_USERNAME_LENGTH
-from .models import DirectorySource, User
+from .models import DirectorySource, User, load_active_user
 from .saml_config import load_sp_config
 from .services import DirectoryProfile, sync_user_from_identity_provider
 
@@ -194,6 +194,9 @@ class AtriumSaml2Backend(Saml2Backend):
     # Atrium grants rights through section roles (django-guardian) and the admin and auditor flags, never through
     # Django's model permissions on groups. ModelBackend, which Saml2Backend extends, would grant those to every
     # user as soon as SAML is switched on; these overrides keep permissions the same whichever backends are on.
+    def get_user(self, user_id: Any) -> Any:
+        return load_active_user(user_id)
+
     def get_user_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         return set()
 

@@ -22,4 +22,33 @@ def platform(request: HttpRequest) -> dict[str, Any]:
         "live_settings": LIVE_SETTINGS,
         "current_section": getattr(request, "section", None),
         "platform_menu": platform_menu(getattr(request, "user", None)),
+        "header_key": _header_key(request),
     }
+
+
+def _header_key(request: HttpRequest) -> str:
+    """What the cached header depends on: the user and their groups, the section, the colour settings, the
+    sections generation (sections, roles and themes), and the browser's CSRF cookie (the sign-out form's token)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return ""
+    from tenants.permissions import sections_generation
+
+    display = getattr(request, "display", None)
+    section = getattr(request, "section", None)
+    return "|".join(
+        map(
+            str,
+            [
+                user.pk,
+                user.get_full_name(),
+                user.group_ids(),
+                sections_generation(),
+                getattr(section, "pk", ""),
+                getattr(display, "colour_mode", ""),
+                getattr(display, "mode_locked", ""),
+                getattr(getattr(display, "theme", None), "pk", ""),
+                request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""),
+            ],
+        )
+    )
