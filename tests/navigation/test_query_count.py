@@ -45,3 +45,4 @@ def test_warm_section_page_with_60_item_menu_costs_at_most_3_queries(demo, sign_
         response = fiona.get("/finance/")
     assert response.status_code == 200 and "Page 5.2.1" in response.content.decode()
     assert len(queries) <= 3, "\n".join(q["sql"] for q in queries)
+    assert len(queries) == 1, "today: only the user with their group ids (docs/performance.md)"
