@@ -75,6 +75,7 @@ LOCAL_APPS = [
     "tenants",
     "themes",
     "navigation",
+    "audit",
     "demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS

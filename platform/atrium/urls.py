@@ -17,6 +17,7 @@ platform_patterns = [
     path("", tenant_views.home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("audit/", include("audit.urls")),
     path("components/", include("core.urls")),
     path("", include("themes.urls")),
 ]

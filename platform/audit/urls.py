@@ -1,0 +1,7 @@
+"""URLs under /audit/."""
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "audit"
+
+urlpatterns: list[URLPattern | URLResolver] = []
