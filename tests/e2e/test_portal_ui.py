@@ -83,9 +83,10 @@ def test_colour_mode_survives_a_reload_and_follows_the_user_to_another_device(br
     laptop.goto(f"{base}/finance/")
     assert laptop.evaluate("document.documentElement.dataset.bsTheme") == "light"
     laptop.screenshot(path=str(DOCS_IMG / "portal-light-desktop.png"))
-    choose_mode(laptop, "dark")
+    with laptop.expect_response("**/preferences/display/") as saved:  # the save is asynchronous
+        choose_mode(laptop, "dark")
+    assert saved.value.status == 204
     assert laptop.evaluate("document.documentElement.dataset.bsTheme") == "dark"
-    laptop.wait_for_timeout(400)  # the save is asynchronous
     laptop.reload()
     assert laptop.evaluate("document.documentElement.dataset.bsTheme") == "dark"
     laptop.screenshot(path=str(DOCS_IMG / "portal-dark-desktop.png"))
@@ -94,8 +95,9 @@ def test_colour_mode_survives_a_reload_and_follows_the_user_to_another_device(br
     phone.goto(f"{base}/finance/")
     assert phone.evaluate("document.documentElement.dataset.bsTheme") == "dark"
     phone.screenshot(path=str(DOCS_IMG / "portal-dark-phone.png"))
-    choose_mode(phone, "light")
-    phone.wait_for_timeout(400)
+    with phone.expect_response("**/preferences/display/") as saved:
+        choose_mode(phone, "light")
+    assert saved.value.status == 204
     phone.screenshot(path=str(DOCS_IMG / "portal-light-phone.png"))
     laptop.reload()
     assert laptop.evaluate("document.documentElement.dataset.bsTheme") == "light"
@@ -125,9 +127,10 @@ def test_the_sidebar_collapses_and_stays_collapsed(page, demo_live):
     sign_in(page, base, "frank")
     page.goto(f"{base}/finance/")
     assert page.locator("#atrium-sidebar .atrium-sidenav-label").first.is_visible()
-    page.click("[data-atrium-sidebar-toggle]")
+    with page.expect_response("**/preferences/display/") as saved:
+        page.click("[data-atrium-sidebar-toggle]")
+    assert saved.value.status == 204
     assert not page.locator("#atrium-sidebar .atrium-sidenav-label").first.is_visible()
-    page.wait_for_timeout(400)
     page.goto(f"{base}/finance/")
     assert page.evaluate("document.documentElement.dataset.atriumSidebar") == "collapsed"
     assert not page.locator("#atrium-sidebar .atrium-sidenav-label").first.is_visible()
