@@ -1,7 +1,17 @@
-"""URLs under /audit/."""
+"""URLs under /audit/: per-object history, section and platform timelines, their JSON data and exports."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from . import views
 
 app_name = "audit"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("history/<str:app_label>/<str:model_name>/<int:pk>/", views.object_history, name="object-history"),
+    path("sections/<slug:slug>/", views.section_timeline, name="section-timeline"),
+    path("sections/<slug:slug>/data/", views.section_timeline_data, name="section-timeline-data"),
+    path("sections/<slug:slug>/export/<str:fmt>/", views.section_timeline_export, name="section-timeline-export"),
+    path("changes/", views.changes, name="changes"),
+    path("changes/data/", views.changes_data, name="changes-data"),
+    path("changes/export/<str:fmt>/", views.changes_export, name="changes-export"),
+]

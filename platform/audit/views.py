@@ -1,0 +1,369 @@
+"""The change-history pages: one object's versions with diffs, a section's timeline, the platform-wide timeline,
+their DataTables JSON endpoint and their exports.
+
+Every page is read-only (GET/HEAD only; anything else is 405) and answers 404, never 403, to a signed-in user who
+may not read it, so the pages never confirm that another section's object exists.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+from collections.abc import Callable, Iterator
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from core.security import EventType, record_security_event
+from core.templatetags.components import Column
+from core.views_showcase import InvalidParams, TableQuery, parse_table_query, problem
+from tenants.models import Section
+
+from .queries import (
+    ACTIONS,
+    HistoryModel,
+    TimelineFilters,
+    history_model_for,
+    iterate_timeline,
+    may_read_section,
+    object_label,
+    object_records,
+    readable_section,
+    record_section_id,
+    scope_models,
+    timeline,
+    timeline_rows,
+    versions,
+)
+
+VERSIONS_PER_PAGE = 20
+# Only `when` sorts: the UNION is indexed by time in every branch, and sorting by anything else is not a
+# question auditors ask of a change log.
+SECTION_COLUMNS: tuple[Column, ...] = (
+    Column("when", "When", searchable=False),
+    Column("user", "Who", orderable=False),
+    Column("model", "Table", orderable=False, searchable=False),
+    Column("object", "Object", orderable=False),
+    Column("action", "Action", orderable=False, searchable=False),
+    Column("reason", "Reason", orderable=False),
+    Column("history", "History", orderable=False, searchable=False),
+)
+PLATFORM_COLUMNS: tuple[Column, ...] = (
+    *SECTION_COLUMNS[:2],
+    Column("section", "Section", orderable=False, searchable=False),
+    *SECTION_COLUMNS[2:],
+)
+EXPORT_FIELDS = ("when", "user", "section", "model", "object", "action", "reason", "history")
+
+
+def xlsx_available() -> bool:
+    """tablib writes XLSX through openpyxl, an optional dependency; without it only CSV and JSON are offered."""
+    return importlib.util.find_spec("openpyxl") is not None
+
+
+def export_formats() -> tuple[str, ...]:
+    return ("csv", "xlsx", "json") if xlsx_available() else ("csv", "json")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Access
+# ---------------------------------------------------------------------------------------------------------------
+def _signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Read-only, never cached (history is per user), and signed in: pages redirect to sign-in, JSON gets 401."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if request.path.endswith("/data/"):
+                return problem(401, "Sign in to read the change history.")
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return require_safe(never_cache(wrapper))
+
+
+def _section_or_404(request: HttpRequest, slug: str) -> Section:
+    section = readable_section(request.user, slug)
+    if section is None:
+        raise Http404("No such section.")
+    return section
+
+
+def _platform_or_404(request: HttpRequest) -> None:
+    if not may_read_section(request.user, None):
+        raise Http404("No such page.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Per-object history
+# ---------------------------------------------------------------------------------------------------------------
+@_signed_in
+def object_history(request: HttpRequest, app_label: str, model_name: str, pk: int) -> HttpResponse:
+    """GET /audit/history/<app>/<model>/<pk>/: every version of one object, newest first, with its diff."""
+    hm = history_model_for(app_label, model_name)
+    if hm is None:
+        raise Http404("No history for this kind of object.")
+    records = object_records(hm, pk)
+    # The newest version decides the section: an object that moved section belongs where it is (or was) last.
+    if not records or not may_read_section(request.user, record_section_id(hm, records[0])):
+        raise Http404("No such object.")
+    page = Paginator(range(len(records)), VERSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    section_id = record_section_id(hm, records[0])
+    section = Section.objects.filter(pk=section_id).first() if section_id is not None else None
+    return render(
+        request,
+        "audit/object_history.html",
+        {
+            "hm": hm,
+            "label": object_label(hm, records[0]),
+            "pk": pk,
+            "section": section,
+            "page": page,
+            "versions": versions(hm, records, page.object_list),
+            # Default managers are unscoped here: /audit/ is a platform route, so no section is active.
+            "exists": hm.model._default_manager.filter(pk=pk).exists(),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Timeline filters
+# ---------------------------------------------------------------------------------------------------------------
+class TimelineFilterForm(forms.Form):
+    """The timeline's filters; the same GET parameters drive the page, its JSON endpoint and its exports."""
+
+    user = forms.CharField(label="User", max_length=150, required=False, help_text="Exact user name.")
+    model = forms.ChoiceField(label="Table", required=False)
+    action = forms.ChoiceField(
+        label="Action", required=False, choices=[("", "Any"), *((name, name.capitalize()) for name in ACTIONS)]
+    )
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="YYYY-MM-DD"
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="YYYY-MM-DD, inclusive"
+    )
+
+    def __init__(self, data: QueryDict, models: tuple[HistoryModel, ...]) -> None:
+        super().__init__(data)
+        self.models = {hm.key: hm for hm in models}
+        self.fields["model"].choices = [("", "Any"), *((hm.key, hm.verbose_name) for hm in models)]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+    def filters(self, search: str = "") -> TimelineFilters:
+        data = self.cleaned_data
+        return TimelineFilters(
+            user=data.get("user") or "",
+            model=self.models.get(data.get("model") or ""),
+            action=data.get("action") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            search=search,
+        )
+
+    def problem_response(self) -> JsonResponse:
+        params = [{"name": name, "reason": " ".join(str(e) for e in errors)} for name, errors in self.errors.items()]
+        detail = "; ".join(f"{p['name']}: {p['reason']}" for p in params)
+        return problem(400, f"Invalid filter. {detail}", invalid_params=params)
+
+
+def _filter_form(request: HttpRequest, section: Section | None) -> TimelineFilterForm:
+    return TimelineFilterForm(request.GET, scope_models(section))
+
+
+def _filter_query(request: HttpRequest) -> str:
+    """The request's filter parameters only, to hand on to the JSON endpoint and the export links."""
+    query = QueryDict(mutable=True)
+    for name in TimelineFilterForm.base_fields:
+        if request.GET.get(name):
+            query[name] = request.GET[name]
+    return query.urlencode()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Timeline pages, JSON and exports (a section's, and the platform-wide one)
+# ---------------------------------------------------------------------------------------------------------------
+def _timeline_page(request: HttpRequest, section: Section | None, urls: dict[str, str]) -> HttpResponse:
+    form = _filter_form(request, section)
+    valid = form.is_valid()
+    query = _filter_query(request)
+    suffix = f"?{query}" if query else ""
+    context = {
+        "section": section,
+        "form": form,
+        "valid": valid,
+        "columns": PLATFORM_COLUMNS if section is None else SECTION_COLUMNS,
+        "data_url": urls["data"] + suffix,
+        "exports": [(fmt.upper(), f"{urls['export'].replace('FORMAT', fmt)}{suffix}") for fmt in export_formats()],
+        "reset_url": urls["page"],
+    }
+    return render(request, "audit/timeline.html", context, status=200 if valid else 400)
+
+
+def _timeline_data(request: HttpRequest, section: Section | None) -> HttpResponse:
+    form = _filter_form(request, section)
+    if not form.is_valid():
+        return form.problem_response()
+    columns = PLATFORM_COLUMNS if section is None else SECTION_COLUMNS
+    parsed = parse_table_query(request.GET, columns)
+    if isinstance(parsed, InvalidParams):
+        return parsed.response()
+    return JsonResponse(_answer(parsed, section, form.filters(parsed.search.strip())))
+
+
+def _answer(table: TableQuery, section: Section | None, filters: TimelineFilters) -> dict[str, Any]:
+    """DataTables' response, with the search, sort and slice done by the database (not in memory: the timeline
+    of a busy platform has far more rows than a page should load)."""
+    newest_first = not table.order or table.order[0][1]
+    matching = timeline(section, filters, newest_first=newest_first)
+    total = timeline(section, TimelineFilters()).count()
+    page = list(matching[table.start : table.start + table.length])
+    return {
+        "draw": table.draw,
+        "recordsTotal": total,
+        "recordsFiltered": matching.count() if filters != TimelineFilters() else total,
+        "data": list(timeline_rows(page)),
+    }
+
+
+class _Echo:
+    """csv.writer writes to this and gets the line back, so each row can be yielded as it is made."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _spreadsheet_safe(value: str) -> str:
+    # A cell starting with = + - @ is a formula to Excel; exported text must never run as one (CSV injection).
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") and value != "—" else value
+
+
+def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(EXPORT_FIELDS)
+    for row in rows:
+        yield writer.writerow([_spreadsheet_safe(str(row[name])) for name in EXPORT_FIELDS])
+
+
+def _json_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    yield "["
+    for index, row in enumerate(rows):
+        yield ("," if index else "") + json.dumps({name: row[name] for name in EXPORT_FIELDS}, ensure_ascii=False)
+    yield "]\n"
+
+
+def _timeline_export(request: HttpRequest, section: Section | None, fmt: str) -> HttpResponse:
+    if fmt not in export_formats():
+        raise Http404("No such export format.")
+    form = _filter_form(request, section)
+    if not form.is_valid():
+        return form.problem_response()
+    filters = form.filters()
+    queryset = timeline(section, filters)
+    count = queryset.count()
+    # Recorded before the first byte is sent: an export that the client abandons was still an export.
+    record_security_event(
+        EventType.EXPORT,
+        request=request,
+        section=section,
+        reason=f"change history of {section.slug if section else 'the platform'}",
+        rows=count,
+        format=fmt,
+        filters=_filter_query(request),
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    filename = f"changes-{section.slug if section else 'platform'}-{stamp}.{fmt}"
+    rows = iterate_timeline(queryset)
+    response: HttpResponse | StreamingHttpResponse
+    if fmt == "csv":
+        response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    elif fmt == "json":
+        response = StreamingHttpResponse(_json_chunks(rows), content_type="application/json")
+    else:
+        response = HttpResponse(_xlsx(rows), content_type=XLSX_TYPE)  # openpyxl builds the workbook in memory
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response  # type: ignore[return-value]
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(rows: Iterator[dict[str, Any]]) -> bytes:
+    import tablib
+
+    dataset = tablib.Dataset(headers=list(EXPORT_FIELDS))
+    for row in rows:
+        dataset.append([_spreadsheet_safe(str(row[name])) for name in EXPORT_FIELDS])
+    buffer = io.BytesIO(dataset.export("xlsx"))
+    return buffer.getvalue()
+
+
+def _section_urls(section: Section) -> dict[str, str]:
+    return {
+        "page": reverse("audit:section-timeline", kwargs={"slug": section.slug}),
+        "data": reverse("audit:section-timeline-data", kwargs={"slug": section.slug}),
+        "export": reverse("audit:section-timeline-export", kwargs={"slug": section.slug, "fmt": "FORMAT"}),
+    }
+
+
+def _platform_urls() -> dict[str, str]:
+    return {
+        "page": reverse("audit:changes"),
+        "data": reverse("audit:changes-data"),
+        "export": reverse("audit:changes-export", kwargs={"fmt": "FORMAT"}),
+    }
+
+
+@_signed_in
+def section_timeline(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET /audit/sections/<slug>/: every configuration change in one section."""
+    section = _section_or_404(request, slug)
+    return _timeline_page(request, section, _section_urls(section))
+
+
+@_signed_in
+def section_timeline_data(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET /audit/sections/<slug>/data/: the section timeline in DataTables' server-side protocol."""
+    return _timeline_data(request, _section_or_404(request, slug))
+
+
+@_signed_in
+def section_timeline_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    """GET /audit/sections/<slug>/export/<fmt>/: the filtered section timeline as a file."""
+    return _timeline_export(request, _section_or_404(request, slug), fmt)
+
+
+@_signed_in
+def changes(request: HttpRequest) -> HttpResponse:
+    """GET /audit/changes/: every configuration change on the platform (auditors and platform admins)."""
+    _platform_or_404(request)
+    return _timeline_page(request, None, _platform_urls())
+
+
+@_signed_in
+def changes_data(request: HttpRequest) -> HttpResponse:
+    _platform_or_404(request)
+    return _timeline_data(request, None)
+
+
+@_signed_in
+def changes_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    _platform_or_404(request)
+    return _timeline_export(request, None, fmt)

@@ -1,0 +1,1 @@
+"""Tests of the audit app: change history, timelines, exports and who may read them."""
