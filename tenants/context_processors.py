@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.http import HttpRequest
@@ -11,4 +12,5 @@ from .permissions import visitable_sections
 
 def sections(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    return {"user_sections": visitable_sections(user) if user is not None else []}
+    # A callable: the template calls it only when the (usually cached) header is actually rendered.
+    return {"user_sections": functools.partial(visitable_sections, user) if user is not None else []}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,8 @@ def platform(request: HttpRequest) -> dict[str, Any]:
         "atrium_version": settings.ATRIUM_VERSION,
         "live_settings": LIVE_SETTINGS,
         "current_section": getattr(request, "section", None),
-        "platform_menu": platform_menu(getattr(request, "user", None)),
+        # Callables: templates call them only when the (usually cached) header is actually rendered.
+        "platform_menu": functools.partial(platform_menu, getattr(request, "user", None)),
         "header_key": _header_key(request),
     }
 
