@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from .directory import mock_directory
 from .models import DirectorySource, User, load_active_user
-from .services import DirectoryProfile, sync_user_from_directory
+from .services import sync_user_from_directory
 
 MAX_USERNAME_LENGTH = 150
 
@@ -26,17 +26,8 @@ class MockDirectoryBackend(BaseBackend):
         entry = directory.check_password(username, password)
         if entry is None:
             return None
-        profile = DirectoryProfile(
-            username=entry.username,
-            first_name=entry.first_name,
-            last_name=entry.last_name,
-            email=entry.email,
-            department=entry.department,
-            title=entry.title,
-            groups=entry.groups,
-        )
         return sync_user_from_directory(
-            profile, source=DirectorySource.MOCK, managed_groups=directory.snapshot().groups
+            entry.profile(), source=DirectorySource.MOCK, managed_groups=directory.snapshot().groups
         )
 
     def get_user(self, user_id: int) -> User | None:

@@ -10,11 +10,14 @@ import hmac
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from .services import DirectoryProfile
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,20 @@ class DirectoryEntry:
     title: str = ""
     groups: tuple[str, ...] = ()
     disabled: bool = False
+
+    def profile(self) -> DirectoryProfile:
+        """What the directory says about this person, in the form every directory hands to the sign-in code."""
+        from .services import DirectoryProfile
+
+        return DirectoryProfile(
+            username=self.username,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            email=self.email,
+            department=self.department,
+            title=self.title,
+            groups=self.groups,
+        )
 
 
 @dataclass(frozen=True)
