@@ -385,11 +385,28 @@ CONSTANCE_CONFIG = {
     "BANNER_TEXT": ("", "A message shown at the top of every page (empty: none).", str),
     "ANALYTICS_RETENTION_DAYS": (395, "How long page visits are kept before they are purged.", int),
     "SECURITY_EVENT_RETENTION_DAYS": (730, "How long security events are kept.", int),
+    "HISTORY_RETENTION_DAYS": (
+        2555,
+        "How long configuration history is kept (the newest version of every object is always kept).",
+        int,
+    ),
+    "API_USAGE_RETENTION_DAYS": (180, "How long API usage records are kept.", int),
+    "SECURITY_CONTACTS": (
+        "",
+        "Comma-separated e-mail addresses that receive security alerts (as well as SECURITY_ALERT_EMAILS).",
+        str,
+    ),
     "SESSION_IDLE_TIMEOUT_MINUTES": (60, "Sign a user out after this many minutes without a request.", int),
 }
 CONSTANCE_CONFIG_FIELDSETS = {
     "Support": ("SUPPORT_EMAIL", "BANNER_TEXT"),
-    "Retention": ("ANALYTICS_RETENTION_DAYS", "SECURITY_EVENT_RETENTION_DAYS"),
+    "Retention": (
+        "ANALYTICS_RETENTION_DAYS",
+        "SECURITY_EVENT_RETENTION_DAYS",
+        "HISTORY_RETENTION_DAYS",
+        "API_USAGE_RETENTION_DAYS",
+    ),
+    "Security": ("SECURITY_CONTACTS",),
     "Sessions": ("SESSION_IDLE_TIMEOUT_MINUTES",),
 }
 

@@ -7,6 +7,7 @@ check `tenants.E001` fails if a route's first segment is missing from that list.
 from django.contrib import admin
 from django.urls import include, path
 
+from audit import bundle_views
 from tenants import views as tenant_views
 
 handler403 = "core.views.permission_denied"
@@ -15,6 +16,17 @@ handler500 = "core.views.server_error"
 
 platform_patterns = [
     path("", tenant_views.home, name="home"),
+    # Section bundles live beside the Section admin pages and behind the admin's own login and MFA.
+    path(
+        "admin/tenants/section/import-bundle/",
+        admin.site.admin_view(bundle_views.import_bundle),
+        name="admin-section-bundle-import",
+    ),
+    path(
+        "admin/tenants/section/<int:pk>/bundle/",
+        admin.site.admin_view(bundle_views.export_bundle),
+        name="admin-section-bundle-export",
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),

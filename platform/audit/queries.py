@@ -52,6 +52,10 @@ class HistoryModel:
         return str(self.model._meta.verbose_name).capitalize()
 
     @property
+    def verbose_name_plural(self) -> str:
+        return str(self.model._meta.verbose_name_plural).capitalize()
+
+    @property
     def pk_column(self) -> str:
         return self.model._meta.pk.attname  # type: ignore[union-attr]
 

@@ -16,24 +16,37 @@ from functools import wraps
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from core.security import EventType, record_security_event
 from core.templatetags.components import Column
 from core.views_showcase import InvalidParams, TableQuery, parse_table_query, problem
 from tenants.models import Section
+from tenants.permissions import can_edit_section, is_platform_admin
 
+from . import pointintime
 from .queries import (
     ACTIONS,
     HistoryModel,
     TimelineFilters,
+    display,
     history_model_for,
     iterate_timeline,
     may_read_section,
@@ -133,6 +146,10 @@ def object_history(request: HttpRequest, app_label: str, model_name: str, pk: in
             "versions": versions(hm, records, page.object_list),
             # Default managers are unscoped here: /audit/ is a platform route, so no section is active.
             "exists": hm.model._default_manager.filter(pk=pk).exists(),
+            "may_revert": may_revert_object(request.user, section_id),
+            "revert_url": reverse(
+                "audit:object-revert", kwargs={"app_label": app_label, "model_name": model_name, "pk": pk}
+            ),
         },
     )
 
@@ -367,3 +384,183 @@ def changes_data(request: HttpRequest) -> HttpResponse:
 def changes_export(request: HttpRequest, fmt: str) -> HttpResponse:
     _platform_or_404(request)
     return _timeline_export(request, None, fmt)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Point in time, and reverting to it
+# ---------------------------------------------------------------------------------------------------------------
+class PointInTimeForm(forms.Form):
+    """The moment to look at; a date and time in the platform's time zone (seconds and fractions optional)."""
+
+    at = forms.DateTimeField(
+        label="As it was at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),
+        help_text="Date and time, YYYY-MM-DD HH:MM[:SS].",
+    )
+
+    def clean_at(self) -> Any:
+        at = self.cleaned_data["at"]
+        if at > timezone.now():
+            raise forms.ValidationError("Choose a moment in the past: the future has no history yet.")
+        return at
+
+
+class RevertForm(PointInTimeForm):
+    reason = forms.CharField(
+        label="Reason for the revert",
+        max_length=80,
+        help_text="Recorded in the history of every object the revert changes.",
+    )
+
+
+def may_revert_section(user: Any, section: Section) -> bool:
+    """Reverting writes configuration: the section's editors and platform admins, never auditors (read-only)."""
+    return can_edit_section(user, section)
+
+
+def _signed_in_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return require_POST(never_cache(wrapper))
+
+
+@_signed_in
+def section_as_of(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET /audit/sections/<slug>/as-of/?at=…: the section's configuration as it was, and what a revert would do."""
+    section = _section_or_404(request, slug)
+    form = PointInTimeForm(request.GET or None)
+    context: dict[str, Any] = {
+        "section": section,
+        "form": form,
+        "may_revert": may_revert_section(request.user, section),
+    }
+    status = 200
+    if request.GET:
+        if form.is_valid():
+            at = form.cleaned_data["at"]
+            context.update(_as_of_context(section, at))
+            # Shown again in the picker (to the second, in local time); the revert keeps the exact moment.
+            context["form"] = PointInTimeForm(initial={"at": at})
+            context["revert_form"] = RevertForm(initial={"at": at})
+        else:
+            status = 400
+    return render(request, "audit/as_of.html", context, status=status)
+
+
+def _as_of_context(section: Section, at: Any) -> dict[str, Any]:
+    then = pointintime.snapshot(section, at)
+    state = pointintime.section_state(then)
+    return {
+        "at": at,
+        "at_iso": at.isoformat(),
+        "existed": state is not None,
+        "section_then": state.values if state is not None else {},
+        "theme_then": pointintime.theme_name(state),
+        "menu_then": pointintime.menu_tree(then),
+        "roles_then": pointintime.roles(then),
+        "other_tables": pointintime.other_tables(then),
+        "differences": pointintime.differences(then, pointintime.current(section)) if state is not None else [],
+    }
+
+
+@_signed_in_post
+def section_revert(request: HttpRequest, slug: str) -> HttpResponse:
+    """POST /audit/sections/<slug>/revert/: make the whole section what it was at the chosen moment."""
+    section = _section_or_404(request, slug)
+    if not may_revert_section(request.user, section):
+        raise PermissionDenied("Auditors read the history; only the section's editors can revert it.")
+    form = RevertForm(request.POST)
+    if not form.is_valid():
+        return _revert_form_errors(request, section, form)
+    at, reason = form.cleaned_data["at"], form.cleaned_data["reason"]
+    try:
+        result = pointintime.revert_section(section, at, actor=request.user, reason=reason)
+    except pointintime.RevertError as exc:
+        form.add_error(None, str(exc))
+        return _revert_form_errors(request, section, form)
+    record_security_event(
+        EventType.CONFIG_REVERTED,
+        request=request,
+        section=section,
+        reason=reason,
+        at=at.isoformat(),
+        restored=result.restored,
+        changed=result.changed,
+        deleted=result.deleted,
+    )
+    messages.success(
+        request, f"{section.name} reverted to {pointintime.revert_reason(at, reason)}: {result.summary()}."
+    )
+    return HttpResponseRedirect(reverse("audit:section-timeline", kwargs={"slug": section.slug}))
+
+
+def _revert_form_errors(request: HttpRequest, section: Section, form: RevertForm) -> HttpResponse:
+    """The point-in-time page again, with the revert form's errors (and nothing changed)."""
+    at = form.cleaned_data.get("at") if hasattr(form, "cleaned_data") else None
+    context: dict[str, Any] = {
+        "section": section,
+        "form": PointInTimeForm(initial={"at": at}) if at else PointInTimeForm(),
+        "may_revert": True,
+        "revert_form": form,
+    }
+    if at:
+        context.update(_as_of_context(section, at))
+    return render(request, "audit/as_of.html", context, status=400)
+
+
+class ObjectRevertForm(forms.Form):
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    reason = RevertForm.base_fields["reason"]
+
+
+def may_revert_object(user: Any, section_id: int | None) -> bool:
+    if section_id is None:
+        return is_platform_admin(user)  # platform tables (themes): platform admins only
+    section = Section.objects.filter(pk=section_id).first()
+    return section is not None and can_edit_section(user, section)
+
+
+@_signed_in_post
+def object_revert(request: HttpRequest, app_label: str, model_name: str, pk: int) -> HttpResponse:
+    """POST /audit/history/<app>/<model>/<pk>/revert/: make one object what it was in one of its versions."""
+    hm = history_model_for(app_label, model_name)
+    if hm is None:
+        raise Http404("No history for this kind of object.")
+    records = object_records(hm, pk)
+    if not records or not may_read_section(request.user, record_section_id(hm, records[0])):
+        raise Http404("No such object.")
+    if not may_revert_object(request.user, record_section_id(hm, records[0])):
+        raise PermissionDenied("Auditors read the history; only editors can revert it.")
+    history_url = hm.history_url(pk)
+    form = ObjectRevertForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Not reverted: " + _form_errors(form))
+        return HttpResponseRedirect(history_url)
+    record = next((r for r in records if r.history_id == form.cleaned_data["version"]), None)
+    if record is None:
+        messages.error(request, "Not reverted: that version does not belong to this object.")
+        return HttpResponseRedirect(history_url)
+    try:
+        summary = pointintime.revert_object(hm, record, actor=request.user, reason=form.cleaned_data["reason"])
+    except pointintime.RevertError as exc:
+        messages.error(request, f"Not reverted: {exc}")
+        return HttpResponseRedirect(history_url)
+    record_security_event(
+        EventType.CONFIG_REVERTED,
+        request=request,
+        reason=form.cleaned_data["reason"],
+        object=f"{hm.key}#{pk}",
+        version=record.history_id,
+    )
+    messages.success(
+        request, f"{object_label(hm, record)} reverted to its version of {display(record.history_date)}: {summary}."
+    )
+    return HttpResponseRedirect(history_url)
+
+
+def _form_errors(form: forms.Form) -> str:
+    return " ".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items())

@@ -37,6 +37,11 @@ class EventType:
     TOKEN_CREATED = "token_created"  # noqa: S105 - an event name, not a secret
     TOKEN_REVOKED = "token_revoked"  # noqa: S105
     EXPORT = "export"
+    RETENTION_PURGE = "retention_purge"
+    ALERT_RAISED = "alert_raised"
+    ALERT_ACKNOWLEDGED = "alert_acknowledged"
+    CONFIG_REVERTED = "config_reverted"
+    BUNDLE_IMPORTED = "bundle_imported"
 
 
 def record_security_event(
