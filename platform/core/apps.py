@@ -12,7 +12,9 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Live settings (django-constance) get change history like every other configuration table.
-        from . import history  # noqa: F401
+        from django.db.models.signals import post_migrate
+
+        from . import history
         from .registry import PlatformMenuEntry, register_platform_page
 
         # The admin is for platform admins, auditors, and section editors (staff or not); the admin site decides.
@@ -26,6 +28,7 @@ class CoreConfig(AppConfig):
             )
         )
         register_platform_page(PlatformMenuEntry("Component showcase", "core:components", icon="palette", order=80))
+        post_migrate.connect(history.store_live_setting_defaults, sender=self, dispatch_uid="atrium-live-defaults")
 
 
 def _enters_admin(user: object) -> bool:
