@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 
 class DirectorySource(models.TextChoices):
@@ -148,3 +152,118 @@ def load_active_user(user_id: Any, **filters: Any) -> User | None:
         csv = getattr(user, "_group_csv", None) or ""
         user._atrium_group_ids = sorted(int(g) for g in str(csv).split(",") if g)
     return user
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Personal API tokens (created, revoked and checked by accounts.tokens; used by api.authentication)
+# ---------------------------------------------------------------------------------------------------------------
+MAX_TOKEN_IP_RANGES = 20
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", "Read only"
+    WRITE = "write", "Read and write"
+
+
+def parse_ip_ranges(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The CIDR networks of a comma-separated list ("10.0.0.0/8, 192.0.2.7"); a bare address is a /32 or /128.
+
+    Host bits are refused rather than silently cleared: "10.1.2.3/8" usually means the author meant something
+    narrower than the 10.0.0.0/8 it would become.
+    """
+    networks = []
+    for part in (p.strip() for p in (text or "").split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=True))
+        except ValueError as exc:
+            raise ValidationError(
+                "“%(value)s” is not an IP address or CIDR network (e.g. 10.0.0.0/8): %(error)s",
+                code="invalid_ip_range",
+                params={"value": part[:60], "error": exc},
+            ) from None
+    if len(networks) > MAX_TOKEN_IP_RANGES:
+        raise ValidationError(f"At most {MAX_TOKEN_IP_RANGES} IP ranges per token.", code="too_many_ip_ranges")
+    return networks
+
+
+def validate_ip_ranges(text: str) -> None:
+    parse_ip_ranges(text)
+
+
+class ApiToken(models.Model):
+    """A personal API token: never more than its user may do, and less when its scope, section or IPs say so.
+
+    Only a keyed hash of the secret is stored (see accounts.tokens); the plaintext is shown once, at creation.
+    A token is looked up by its `prefix` (the 8 characters after `atr_`, also what lists show), then the hash of
+    the presented token is compared in constant time.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. “nightly budget export”.")
+    prefix = models.CharField(max_length=8, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    scope = models.CharField(max_length=5, choices=TokenScope.choices, default=TokenScope.READ)
+    # CASCADE, never SET_NULL: a token restricted to a section that goes away must not become unrestricted.
+    section = models.ForeignKey(
+        "tenants.Section",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Restrict the token to one section (empty: every section its user may use).",
+    )
+    allowed_ips = models.TextField(
+        blank=True,
+        validators=[validate_ip_ranges],
+        help_text="Comma-separated IP addresses or CIDR networks the token may be used from (empty: anywhere).",
+    )
+    expires_at = models.DateTimeField()
+    created = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["user", "created"])]
+
+    def __str__(self) -> str:
+        return f"{self.display_prefix} ({self.name})"
+
+    @property
+    def display_prefix(self) -> str:
+        """How lists show the token: enough to recognise it, nothing that helps to use it."""
+        return f"atr_{self.prefix}…"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at <= (now or timezone.now())
+
+    def is_active(self, now: datetime | None = None) -> bool:
+        return not self.is_revoked and not self.is_expired(now)
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == TokenScope.WRITE
+
+    def ip_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return parse_ip_ranges(self.allowed_ips)
+
+    def allows_ip(self, address: str) -> bool:
+        """May the token be used from `address`? Always, when it names no ranges."""
+        networks = self.ip_networks()
+        if not networks:
+            return True
+        try:
+            ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        # A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; the ranges are written as IPv4.
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip.version == net.version and ip in net for net in networks)

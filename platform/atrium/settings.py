@@ -68,6 +68,10 @@ THIRD_PARTY_APPS = [
     "django_otp.plugins.otp_totp",
     "mozilla_django_oidc",
     "djangosaml2",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 LOCAL_APPS = [
     "core",
@@ -76,7 +80,9 @@ LOCAL_APPS = [
     "themes",
     "navigation",
     "audit",
+    "jobs",
     "demo",
+    "api",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -411,6 +417,68 @@ CONSTANCE_CONFIG_FIELDSETS = {
 }
 
 # ---------------------------------------------------------------------------------------------------------------
+# API  https://www.django-rest-framework.org/api-guide/settings/  https://drf-spectacular.readthedocs.io/
+# ---------------------------------------------------------------------------------------------------------------
+# Calls per credential (token, or the session's user) and scope, and per user over all their tokens; "" = no limit.
+API_THROTTLE_RATES = {
+    "read": env.str("API_THROTTLE_READ", default="1200/min"),
+    "write": env.str("API_THROTTLE_WRITE", default="120/min"),
+    "ingest": env.str("API_THROTTLE_INGEST", default="600/min"),
+    "user": env.str("API_THROTTLE_USER", default="2400/min"),
+}
+API_PAGE_SIZE = env.int("API_PAGE_SIZE", default=50)
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=500)
+# Personal API tokens: how long one may live at most, and by default.
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+
+REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate challenge makes a call without credentials a 401, not a 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "api.authentication.ApiSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.ApiCursorPagination",
+    "PAGE_SIZE": API_PAGE_SIZE,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "api.filters.ApiOrderingFilter",
+    ],
+    # JSON only: the browsable API's pages would need inline scripts, which the CSP forbids (Swagger UI instead).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Atrium API",
+    "DESCRIPTION": (
+        "The REST API of Atrium, the platform of team portals. Authenticate with a personal API token "
+        "(`Authorization: Bearer atr_…`, created at /accounts/tokens/) or the browser session. Lists use cursor "
+        "pagination (`next`/`previous`, `?limit=`), filters and `?ordering=`; `?fields=a,b` trims answers. Errors "
+        "are RFC 9457 problem details (application/problem+json). See the documentation's API pages."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The documentation pages load Swagger UI and Redoc from /static/ (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {"SectionStatusEnum": "tenants.models.SectionStatus"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.describe_the_obvious",
+    ],
+}
+
+# ---------------------------------------------------------------------------------------------------------------
 # Internationalisation and static files
 # ---------------------------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -551,5 +619,10 @@ LOGGING = {
 # Atrium
 # ---------------------------------------------------------------------------------------------------------------
 ATRIUM_VERSION = "0.1.0"
+# What this instance does: `web` serves pages and runs no jobs, `jobs` is a job server (crontab), `all` does both
+# (development). Deployed instances default to `web`: a job server says so explicitly.
+ATRIUM_ROLE = env.str("ATRIUM_ROLE", default="web" if IS_DEPLOYED else "all")
+if ATRIUM_ROLE not in ("web", "jobs", "all"):
+    raise ImproperlyConfigured(f"ATRIUM_ROLE must be web, jobs or all, not {ATRIUM_ROLE!r}.")
 # Environment banner colours (Bootstrap contextual classes); prod shows none.
 ATRIUM_BANNERS = {"dev": "success", "test": "secondary", "uat": "warning"}

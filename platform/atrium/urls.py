@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from audit import bundle_views
+from core import views as core_views
 from tenants import views as tenant_views
 
 handler403 = "core.views.permission_denied"
@@ -16,6 +17,8 @@ handler500 = "core.views.server_error"
 
 platform_patterns = [
     path("", tenant_views.home, name="home"),
+    # Browsers ask for /favicon.ico on responses with no <link rel="icon">: JSON from the API, files, plain text.
+    path("favicon.ico", core_views.favicon, name="favicon"),
     # Section bundles live beside the Section admin pages and behind the admin's own login and MFA.
     path(
         "admin/tenants/section/import-bundle/",
@@ -29,8 +32,10 @@ platform_patterns = [
     ),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("api/", include("api.urls")),
     path("audit/", include("audit.urls")),
     path("components/", include("core.urls")),
+    path("jobs/", include("jobs.urls")),
     path("", include("themes.urls")),
 ]
 

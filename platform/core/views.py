@@ -1,11 +1,33 @@
-"""Platform pages with no domain of their own: the error pages (403, 404, 410, 500)."""
+"""Platform pages with no domain of their own: the error pages (403, 404, 410, 500).
+
+Under /api/ the same handlers answer with an RFC 9457 problem document instead of a page, so an API client gets
+one error format whether DRF or Django produced the error.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 
 from .security import EventType, record_security_event
+from .views_showcase import problem
+
+API_PREFIX = "/api/"
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+_API_CODES = {403: "permission_denied", 404: "not_found", 500: "server_error"}
+
+
+def _api_problem(request: HttpRequest, status: int, detail: str) -> HttpResponse:
+    # The same members as the API's own problems (api.errors), so a client reads one format.
+    return problem(
+        status, detail, instance=request.path, request_id=getattr(request, "id", ""), code=_API_CODES[status]
+    )
 
 
 def _error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
@@ -22,6 +44,8 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     record_security_event(
         EventType.PERMISSION_DENIED, request=request, success=False, reason=str(exception or "")[:255]
     )
+    if _is_api(request):
+        return _api_problem(request, 403, "You do not have permission to perform this action.")
     return _error_page(
         request, 403, "You do not have access to this page", "Ask the section's owners to add you to its viewers."
     )
@@ -29,6 +53,8 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404: nothing here (or nothing you may know exists)."""
+    if _is_api(request):
+        return _api_problem(request, 404, "There is no API endpoint or object at this address.")
     return _error_page(request, 404, "Page not found", "The address may be mistyped, or the page has moved.")
 
 
@@ -39,7 +65,14 @@ def gone(request: HttpRequest, message: str = "") -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """500: rendered without a database or template context processors that might themselves be failing."""
+    if _is_api(request):
+        return _api_problem(request, 500, "The server failed to answer. Quote the request id when you report it.")
     from django.template import loader
 
     template = loader.get_template("core/500.html")
     return HttpResponse(template.render({"request_id": getattr(request, "id", "")}), status=500)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """GET /favicon.ico: browsers ask for it on responses with no <link rel="icon"> (API JSON, downloads)."""
+    return HttpResponsePermanentRedirect(static("core/img/favicon.svg"))

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 
 from core.services import run_in_transaction
+from jobs.sync import ensure_demo_sources
 from navigation import services as navigation_services
 from navigation.models import MenuItem
 from tenants import services as tenant_services
@@ -31,6 +32,7 @@ def load_demo(path: Path = DEMO_FILE, *, actor: Any = None) -> list[str]:
     report = []
     for spec in data.get("sections", []):
         report.append(run_in_transaction(partial(_load_section, spec, actor)))
+    report += ensure_demo_sources(actor)  # the demo's synced data (finance's AP invoices), from a local source
     return report
 
 

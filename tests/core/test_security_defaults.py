@@ -47,3 +47,10 @@ def test_session_key_is_rotated_at_sign_in(demo):
     before = client.session.session_key
     client.post("/accounts/login/", {"username": "fiona", "password": "atrium-demo"})
     assert client.session.session_key != before
+
+
+def test_favicon_ico_redirects_to_the_bundled_icon(client: Client) -> None:
+    """Browsers request /favicon.ico on API JSON and downloads; it must not be a 404 in the logs and console."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("core/img/favicon.svg")

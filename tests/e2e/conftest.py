@@ -59,6 +59,17 @@ def page(browser: Any) -> Iterator[Any]:
     problems = PageProblems()
     tab.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     tab.on("pageerror", lambda error: problems.append(str(error)))
+    # The console says only "Failed to load resource: 404"; this names the URL that failed.
+    tab.on(
+        "response",
+        lambda response: (
+            problems.append(
+                f"Failed to load resource: the server responded with a status of {response.status} ({response.url})"
+            )
+            if response.status >= 400
+            else None
+        ),
+    )
     tab.problems = problems
     yield tab
     context.close()

@@ -1,0 +1,7 @@
+"""The audit app's endpoints under /api/v1/ (read-only)."""
+
+from api.routes import Route
+
+from .views import SecurityEventViewSet
+
+ROUTES = [Route("security-events", SecurityEventViewSet, "security-event")]

@@ -1,0 +1,1 @@
+"""The jobs app: registered jobs, leases, runs, crontab and the sync framework."""

@@ -1,0 +1,1 @@
+"""run_job, list_jobs, render_crontab."""
