@@ -12,7 +12,8 @@ PORT ?= 8000
 # What the test suite needs from the system: MariaDB and Redis servers (started privately by the harness), and
 # the headers to compile mysqlclient and python-ldap.
 TEST_SYSTEM_PACKAGES := mariadb-server mariadb-client redis-server default-libmysqlclient-dev pkg-config \
-	build-essential libldap2-dev libsasl2-dev python3-dev slapd ldap-utils xmlsec1 chromium galera-4 rsync cron
+	build-essential libldap2-dev libsasl2-dev python3-dev slapd ldap-utils xmlsec1 chromium galera-4 rsync cron \
+	nginx haproxy shellcheck cloud-init prometheus systemd
 
 .PHONY: run test lint typecheck templates migrations-check docs pytest bench clean venv venv-test node \
 	system-packages python-venv
@@ -83,4 +84,4 @@ bench: system-packages venv-test node  ## Benchmarks (tests/perf); not part of `
 	$(VENV)/bin/pytest tests/perf -p no:cacheprovider -s -q
 
 clean:
-	rm -rf $(VENV) node_modules var site .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules var site .pytest_cache .mypy_cache .ruff_cache .hypothesis

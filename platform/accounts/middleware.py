@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from core.live import live_setting
 from core.security import EventType, record_security_event
+from core.views import API_PREFIX
 
 from .mfa import has_mfa, step_up_url
 
@@ -34,6 +35,10 @@ class SessionLifetimeMiddleware:
             if expired:
                 record_security_event(EventType.SESSION_EXPIRED, request=request, reason=expired)
                 logout(request)
+                if request.path.startswith(API_PREFIX):
+                    # A script cannot follow a redirect to a sign-in form: the API answers the call, now
+                    # anonymous, with its own 401 problem document.
+                    return self.get_response(request)
                 messages.info(request, "You were signed out after a period of inactivity. Please sign in again.")
                 return HttpResponseRedirect(f"{reverse('accounts:login')}?next={request.get_full_path()}")
         return self.get_response(request)

@@ -453,6 +453,8 @@ class AtriumSessionRefresh(SessionRefresh):
         return bool(
             request.method == "GET"
             and request.user.is_authenticated
+            # An API call cannot follow a redirect to the identity provider; its session ends with a 401 instead.
+            and not request.path.startswith("/api/")
             and request.path not in self.exempt_urls
             and not any(pattern.match(request.path) for pattern in self.exempt_url_patterns)
         )

@@ -42,7 +42,7 @@ _ERRORS = {
     "400": "The request or a query parameter is not valid (see invalid_params).",
     "401": "No credentials, or a token that is unknown, expired, revoked or used from an address it does not allow.",
     "403": "Not allowed: a read token writing, an auditor changing, or a section or object you may not change.",
-    "404": "No such object, or one you may not read.",
+    "404": "No such object, or one you may not read (on a list: a cursor that is not one of its own links).",
     "429": "Too many calls: wait for the seconds in Retry-After.",
 }
 
@@ -67,6 +67,12 @@ class ApiAutoSchema(AutoSchema):
         # A private hook of drf-spectacular (pinned in requirements/base.txt): the public one would replace the
         # success responses that the serializers already describe.
         responses = super()._get_response_bodies(direction)  # type: ignore[arg-type]
+        for code, response in responses.items():
+            if str(code)[:1] in "45" and isinstance(response, dict):
+                # An error a view declares itself (409, 422, …) is answered by api.errors, as problem details.
+                content = response.get("content") or {}
+                if content and PROBLEM_CONTENT_TYPE not in content:
+                    response["content"] = {PROBLEM_CONTENT_TYPE: next(iter(content.values()))}
         for code in self._error_codes():
             responses.setdefault(
                 code,
@@ -83,9 +89,12 @@ class ApiAutoSchema(AutoSchema):
         codes = ["401", "403", "429"]
         if self.method != "GET" or self._is_list_view() or isinstance(self._get_serializer(), FieldsMixin):
             codes.append("400")
-        if "{" in self.path:
-            codes.append("404")
+        if "{" in self.path or self._is_paginated_list():
+            codes.append("404")  # a paginated list answers a made-up cursor with 404, like DRF's CursorPagination
         return sorted(codes)
+
+    def _is_paginated_list(self) -> bool:
+        return bool(self._is_list_view() and getattr(self.view, "pagination_class", None) is not None)
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]

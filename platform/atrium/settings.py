@@ -7,6 +7,7 @@ variables switch to the real services. uat and prod refuse to start with unsafe 
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -81,8 +82,11 @@ LOCAL_APPS = [
     "navigation",
     "audit",
     "jobs",
+    "reports",
+    "feedback",
     "demo",
     "api",
+    "monitoring",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -92,6 +96,8 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Health probes and /metrics are answered here, before sessions, sections and themes (see the module).
+    "monitoring.middleware.ProbeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -343,6 +349,14 @@ SECURITY_ALERT_EMAILS = env.list("SECURITY_ALERT_EMAILS", default=[])
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
 # Networks of the proxies (F5, nginx) allowed to vouch for the client address in X-Forwarded-For.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
+# /metrics answers these networks (CIDR), or any client sending `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Who gets mail when nothing more specific is configured (bug reports for platform pages, server errors):
+# ADMINS="Ops Team <ops@example.com>,Second <second@example.com>"
+ADMINS = [parseaddr(entry) for entry in env.list("ADMINS", default=[])]
+# /-/health/ready keeps its result this long per process: the F5 polls every second from each member.
+HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=1.0)
 
 # ---- E-mail ------------------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str(
@@ -431,6 +445,9 @@ API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=500)
 # Personal API tokens: how long one may live at most, and by default.
 API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+# Pushing records into a data source (POST /api/v1/sources/{id}/records/): records per call, and body size.
+API_INGEST_MAX_RECORDS = env.int("API_INGEST_MAX_RECORDS", default=100_000)
+API_INGEST_MAX_BODY_BYTES = env.int("API_INGEST_MAX_BODY_BYTES", default=64 * 1024 * 1024)
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate challenge makes a call without credentials a 401, not a 403.
@@ -471,7 +488,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False, "validatorUrl": None},
-    "ENUM_NAME_OVERRIDES": {"SectionStatusEnum": "tenants.models.SectionStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "SectionStatusEnum": "tenants.models.SectionStatus",
+        # Bug reports have a `status` too: named apart so the two enums do not collide in the schema.
+        "BugReportStatusEnum": "feedback.models.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.describe_the_obvious",

@@ -11,6 +11,7 @@ from audit import bundle_views
 from core import views as core_views
 from tenants import views as tenant_views
 
+handler400 = "core.views.bad_request"
 handler403 = "core.views.permission_denied"
 handler404 = "core.views.page_not_found"
 handler500 = "core.views.server_error"
@@ -36,7 +37,11 @@ platform_patterns = [
     path("audit/", include("audit.urls")),
     path("components/", include("core.urls")),
     path("jobs/", include("jobs.urls")),
+    path("reports/", include("reports.urls")),
+    path("catalog/", include("reports.catalog_urls")),
+    path("feedback/", include("feedback.urls")),
     path("", include("themes.urls")),
+    path("", include("monitoring.urls")),
 ]
 
 urlpatterns = [

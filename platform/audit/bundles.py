@@ -68,6 +68,26 @@ MENU_FIELDS: dict[str, tuple[type, ...]] = {
     "required_permission": (str,),
     "groups": (list,),
 }
+REPORT_FIELDS: dict[str, tuple[type, ...]] = {
+    "slug": (str,),
+    "title": (str,),
+    "description": (str,),
+    "dataset": (str,),
+    "columns": (list,),
+    "filters": (list,),
+    "default_sort": (list,),
+    "page_size": (int,),
+    "chart_type": (str,),
+    "chart_x": (str,),
+    "chart_y": (str,),
+    "chart_aggregation": (str,),
+    "chart_group_by": (str,),
+    "chart_bucket": (str,),
+    "allowed_groups": (list,),
+}
+REPORT_VALUE_FIELDS = [name for name in REPORT_FIELDS if name not in ("slug", "dataset", "allowed_groups")]
+# Bundles exported before reports existed have no "reports" key; they import as "no shared reports".
+OPTIONAL_TOP_FIELDS: dict[str, tuple[type, ...]] = {"reports": (list,)}
 TOP_FIELDS: dict[str, tuple[type, ...]] = {
     "format": (str,),
     "schema_version": (int,),
@@ -79,7 +99,7 @@ TOP_FIELDS: dict[str, tuple[type, ...]] = {
     "checksum": (str,),
 }
 ORIGIN_FIELDS: dict[str, tuple[type, ...]] = {"environment": (str,), "exported_at": (str,), "atrium_version": (str,)}
-TARGET_KINDS = ("page", "route", "url")
+TARGET_KINDS = ("page", "route", "report", "url")
 
 
 class BundleError(ValueError):
@@ -119,6 +139,7 @@ def export_section(section: Section) -> dict[str, Any]:
         "roles": [{"group": group, "role": role} for group, role in sorted(_role_keys(section))],
         "pages": _export_pages(section),
         "menu": _export_menu(section),
+        "reports": _export_reports(section),
     }
     bundle["checksum"] = checksum(bundle)
     return bundle
@@ -146,9 +167,27 @@ def _export_pages(section: Section) -> list[dict[str, Any]]:
     return [dict(row) for row in PageResource().export(queryset=queryset, force_native_type=True).dict]
 
 
+def _export_reports(section: Section) -> list[dict[str, Any]]:
+    """The section's shared reports by slug, their dataset by key and their groups by name (personal reports stay)."""
+    from reports.models import ReportDefinition
+
+    queryset = ReportDefinition.objects.filter(section=section).select_related("dataset").order_by("slug")
+    return [_report_state(report) for report in queryset.prefetch_related("allowed_groups")]
+
+
+def _report_state(report: Any) -> dict[str, Any]:
+    state = {name: getattr(report, name) for name in REPORT_VALUE_FIELDS}
+    state["slug"] = report.slug
+    state["dataset"] = report.dataset.key
+    state["allowed_groups"] = sorted(group.name for group in report.allowed_groups.all())
+    return state
+
+
 def _export_menu(section: Section) -> list[dict[str, Any]]:
     """Menu items parents-first (depth first, by order), each named by its label path."""
-    items = list(MenuItem.objects.all_sections().filter(section=section).select_related("section", "parent", "page"))
+    items = list(
+        MenuItem.objects.all_sections().filter(section=section).select_related("section", "parent", "page", "report")
+    )
     rows = MenuItemResource().export(queryset=items, force_native_type=True).dict
     by_parent: dict[int | None, list[tuple[MenuItem, dict[str, Any]]]] = {}
     for item, row in zip(items, rows, strict=True):
@@ -176,6 +215,9 @@ def _menu_entry(path: str, row: dict[str, Any]) -> dict[str, Any]:
         target = {"page": row["page"]}
     elif row["route_name"]:
         target = {"route": row["route_name"]}
+    elif row.get("report"):
+        # A report is named by its slug; the target section must hold a report with that slug when importing.
+        target = {"report": row["report"]}
     elif row["url"]:
         target = {"url": row["url"]}
     return {
@@ -214,7 +256,9 @@ def validate(bundle: Any) -> None:
             f"The bundle has schema version {version}, newer than this Atrium understands ({SCHEMA_VERSION}); "
             "upgrade this environment first, or export from an environment on the same version."
         )
-    _check_fields("bundle", bundle, TOP_FIELDS)
+    _check_fields("bundle", {k: v for k, v in bundle.items() if k not in OPTIONAL_TOP_FIELDS}, TOP_FIELDS)
+    if not isinstance(bundle.get("reports", []), list):
+        raise BundleError("The bundle is malformed: bundle.reports must be list.")
     if version != SCHEMA_VERSION:
         raise BundleError(f"The bundle has schema version {version}; this Atrium reads version {SCHEMA_VERSION}.")
     _check_fields("origin", bundle["origin"], ORIGIN_FIELDS)
@@ -225,6 +269,8 @@ def validate(bundle: Any) -> None:
         _check_fields(f"pages[{index}]", page, PAGE_FIELDS)
     for index, entry in enumerate(bundle["menu"]):
         _check_menu_entry(f"menu[{index}]", entry)
+    for index, report in enumerate(bundle.get("reports", [])):
+        _check_fields(f"reports[{index}]", report, REPORT_FIELDS)
     if checksum(bundle) != bundle["checksum"]:
         raise BundleError(
             "The bundle's checksum does not match its content: it was edited or damaged after export. "
@@ -258,16 +304,26 @@ def _check_menu_entry(where: str, entry: Any) -> None:
     if target is not None and (
         len(target) != 1 or next(iter(target)) not in TARGET_KINDS or not isinstance(next(iter(target.values())), str)
     ):
-        raise BundleError(f"The bundle is malformed: {where}.target must be null or one of page, route or url.")
+        raise BundleError(f"The bundle is malformed: {where}.target must be null or one of page, route, report or url.")
     if not all(isinstance(name, str) for name in entry["groups"]):
         raise BundleError(f"The bundle is malformed: {where}.groups must be a list of group names.")
     if entry["path"].split(PATH_SEPARATOR)[-1] != entry["label"]:
         raise BundleError(f"The bundle is malformed: {where}.path “{entry['path']}” does not end in its label.")
 
 
+def _bundle_report(section: Section, slug: str) -> Any:
+    from reports.models import ReportDefinition
+
+    report = ReportDefinition.objects.filter(section=section, slug=slug).first()
+    if report is None:
+        raise BundleError(f"The menu links to the report “{slug}”, which {section.slug} lacks: create it first.")
+    return report
+
+
 def _check_references(bundle: dict[str, Any]) -> None:
     """Every page and parent a menu item names must be in the bundle itself (parents before their children)."""
     pages = {page["slug"] for page in bundle["pages"]}
+    reports = {report["slug"] for report in bundle.get("reports", [])}
     paths: set[str] = set()
     problems = []
     for entry in bundle["menu"]:
@@ -278,6 +334,9 @@ def _check_references(bundle: dict[str, Any]) -> None:
         page = (entry["target"] or {}).get("page")
         if page is not None and page not in pages:
             problems.append(f"menu item “{path}” links to a page “{page}” that is not in the bundle")
+        report = (entry["target"] or {}).get("report")
+        if report is not None and report not in reports:
+            problems.append(f"menu item “{path}” links to a report “{report}” that is not in the bundle")
         if path in paths:
             problems.append(f"menu item “{path}” appears twice")
         paths.add(path)
@@ -343,7 +402,7 @@ def plan_import(bundle: dict[str, Any], *, create: bool = False) -> ImportPlan:
     validate(bundle)
     section, groups = _resolve_target(bundle, create=create)
     changes = _section_changes(bundle, section) + _page_and_role_changes(bundle, section)
-    changes += _menu_changes(bundle, section)
+    changes += _report_changes(bundle, section) + _menu_changes(bundle, section)
     bundle_pages = {page["slug"] for page in bundle["pages"]}
     have_pages = {p["slug"] for p in (_export_pages(section) if section else [])}
     # Page deletions come last in the plan, as in `_apply`: deleting a page cascades to items that link to it.
@@ -360,6 +419,8 @@ def _resolve_target(bundle: dict[str, Any], *, create: bool) -> tuple[Section | 
             f"There is no section “{spec['slug']}” in this environment; onboard it first, or import with --create."
         )
     names = {role["group"] for role in bundle["roles"]} | {n for e in bundle["menu"] for n in e["groups"]}
+    names |= {n for report in bundle.get("reports", []) for n in report["allowed_groups"]}
+    _require_datasets({report["dataset"] for report in bundle.get("reports", [])})
     groups = {group.name: group for group in Group.objects.filter(name__in=names)}
     unknown = sorted(names - set(groups))
     if unknown:
@@ -371,6 +432,36 @@ def _resolve_target(bundle: dict[str, Any], *, create: bool) -> tuple[Section | 
     if theme is not None and not Theme.objects.filter(slug=theme).exists():
         raise BundleError(f"There is no theme “{theme}” in this environment; install it before importing.")
     return section, groups
+
+
+def _require_datasets(keys: set[str]) -> None:
+    """Every report's dataset must be registered in code here (deployed); its catalog entry may be missing."""
+    from reports.datasets import UnknownDataset, get_dataset
+
+    missing = []
+    for key in sorted(keys):
+        try:
+            get_dataset(key)
+        except UnknownDataset:
+            missing.append(key)
+    if missing:
+        raise BundleError(
+            f"Unknown dataset(s) in this environment: {', '.join(missing)}. Deploy the code that registers them first."
+        )
+
+
+def _catalog_entry(key: str, section: Section, groups: list[Group], *, actor: Any, reason: str) -> Any:
+    """The dataset's catalog entry; created when missing, owned by the importing section and visible to the groups
+    of its roles only (a platform admin completes the metadata afterwards)."""
+    from reports import services as report_services
+    from reports.datasets import get_dataset
+    from reports.models import Dataset
+
+    dataset = Dataset.objects.filter(key=key).first()
+    if dataset is not None:
+        return dataset
+    entry = Dataset(key=key, title=get_dataset(key).title, owner_section=section)
+    return report_services.save_dataset(entry, actor=actor, reason=reason, allowed_groups=groups)
 
 
 def _section_changes(bundle: dict[str, Any], section: Section | None) -> list[Change]:
@@ -397,6 +488,21 @@ def _page_and_role_changes(bundle: dict[str, Any], section: Section | None) -> l
         if diff:
             changes.append(Change("~", "page", page["slug"], diff))
     return changes
+
+
+def _report_changes(bundle: dict[str, Any], section: Section | None) -> list[Change]:
+    have = {r["slug"]: r for r in (_export_reports(section) if section else [])}
+    wanted = {r["slug"]: r for r in bundle.get("reports", [])}
+    changes = []
+    for slug, report in wanted.items():
+        before = have.get(slug)
+        if before is None:
+            changes.append(Change("+", "report", slug))
+            continue
+        diff = [(name, before[name], report[name]) for name in REPORT_FIELDS if before[name] != report[name]]
+        if diff:
+            changes.append(Change("~", "report", slug, diff))
+    return changes + [Change("-", "report", slug) for slug in sorted(set(have) - set(wanted))]
 
 
 def _menu_changes(bundle: dict[str, Any], section: Section | None) -> list[Change]:
@@ -497,6 +603,8 @@ def _apply(plan: ImportPlan, *, actor: Any) -> None:
             setattr(page, name, spec[name])
         pages[spec["slug"]] = tenant_services.save_page(page, actor=actor, reason=reason)
 
+    stale_reports = _apply_reports(section, bundle.get("reports", []), plan.groups, actor=actor, reason=reason)
+
     # Menu deletions before additions, so a renamed item's old row never collides with its new one; page deletions
     # last, because deleting a page cascades to the items linking to it (without history).
     items = {label_path(i): i for i in MenuItem.objects.all_sections().filter(section=section).select_related("parent")}
@@ -508,10 +616,39 @@ def _apply(plan: ImportPlan, *, actor: Any) -> None:
     for entry in bundle["menu"]:
         _apply_menu_entry(section, entry, current.get(entry["path"]), pages, plan.groups, actor=actor, reason=reason)
 
+    for report in stale_reports:  # after the menu, which may have linked to them
+        from reports import services as report_services
+
+        report_services.delete_report(report, actor=actor, reason=reason)
+
     bundle_pages = {spec["slug"] for spec in bundle["pages"]}
     for slug, page in sorted(pages.items()):
         if slug not in bundle_pages:
             tenant_services.delete_in_section(page, actor=actor, reason=reason)
+
+
+def _apply_reports(
+    section: Section, specs: list[dict[str, Any]], groups: dict[str, Group], *, actor: Any, reason: str
+) -> list[Any]:
+    """Create or change the bundle's reports; returns the section's reports the bundle no longer has."""
+    from reports import services as report_services
+    from reports.models import ReportDefinition
+
+    role_groups = [role.group for role in SectionRole.objects.all_sections().filter(section=section)]
+    have = {r.slug: r for r in ReportDefinition.objects.filter(section=section).prefetch_related("allowed_groups")}
+    for spec in specs:
+        report = have.pop(spec["slug"], None)
+        if report is not None and _report_state(report) == spec:
+            continue
+        report = report or ReportDefinition(section=section, slug=spec["slug"])
+        report.dataset = _catalog_entry(spec["dataset"], section, role_groups, actor=actor, reason=reason)
+        for name in REPORT_VALUE_FIELDS:
+            setattr(report, name, spec[name])
+        report.full_clean()
+        report_services.save_report(
+            report, actor=actor, reason=reason, allowed_groups=[groups[n] for n in spec["allowed_groups"]]
+        )
+    return list(have.values())
 
 
 def _apply_section(plan: ImportPlan, *, actor: Any, reason: str) -> Section:
@@ -552,6 +689,7 @@ def _apply_menu_entry(
     item.icon, item.placement, item.order = entry["icon"], entry["placement"], entry["order"]
     item.page = pages[target["page"]] if "page" in target else None
     item.route_name = target.get("route", "")
+    item.report = _bundle_report(section, target["report"]) if "report" in target else None
     item.url = target.get("url", "")
     item.required_permission = entry["required_permission"]
     navigation_services.save_menu_item(item, actor=actor, reason=reason, groups=wanted_groups)

@@ -1,4 +1,4 @@
-"""Platform pages with no domain of their own: the error pages (403, 404, 410, 500).
+"""Platform pages with no domain of their own: the error pages (400, 403, 404, 410, 500).
 
 Under /api/ the same handlers answer with an RFC 9457 problem document instead of a page, so an API client gets
 one error format whether DRF or Django produced the error.
@@ -6,9 +6,11 @@ one error format whether DRF or Django produced the error.
 
 from __future__ import annotations
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.views import defaults
 
 from .security import EventType, record_security_event
 from .views_showcase import problem
@@ -20,7 +22,7 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
-_API_CODES = {403: "permission_denied", 404: "not_found", 500: "server_error"}
+_API_CODES = {400: "bad_request", 403: "permission_denied", 404: "not_found", 500: "server_error"}
 
 
 def _api_problem(request: HttpRequest, status: int, detail: str) -> HttpResponse:
@@ -37,6 +39,16 @@ def _error_page(request: HttpRequest, status: int, title: str, message: str) -> 
         {"status": status, "title": title, "message": message, "request_id": getattr(request, "id", "")},
         status=status,
     )
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """400: a request Django refused before any view, e.g. a SuspiciousOperation (a Host not in ALLOWED_HOSTS, a
+    malformed session or multipart body). Django has already logged it on `django.security`; the exception's text
+    is not shown, it may echo what the caller sent."""
+    if _is_api(request):
+        return _api_problem(request, 400, "The request is malformed or was refused as suspicious.")
+    # Django's own plain page: the site's layout may itself read what was refused (the Host, the session).
+    return defaults.bad_request(request, exception or SuspiciousOperation())
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

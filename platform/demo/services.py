@@ -14,6 +14,8 @@ from core.services import run_in_transaction
 from jobs.sync import ensure_demo_sources
 from navigation import services as navigation_services
 from navigation.models import MenuItem
+from reports.demo import ensure_demo_datasets
+from reports.models import ReportDefinition
 from tenants import services as tenant_services
 from tenants.models import Page, Section, SectionRoleKind
 from themes.bundled import ensure_bundled_themes
@@ -33,7 +35,20 @@ def load_demo(path: Path = DEMO_FILE, *, actor: Any = None) -> list[str]:
     for spec in data.get("sections", []):
         report.append(run_in_transaction(partial(_load_section, spec, actor)))
     report += ensure_demo_sources(actor)  # the demo's synced data (finance's AP invoices), from a local source
+    report += ensure_demo_datasets(actor)  # the catalog's demo datasets (invoices, headcount) and their syncs
+    for spec in data.get("sections", []):
+        if spec.get("report_links"):
+            report.append(run_in_transaction(partial(_link_reports, spec, actor)))
     return report
+
+
+def _link_reports(spec: dict[str, Any], actor: Any) -> str:
+    """Menu items that open the section's demo reports; added after the catalog, which creates the reports."""
+    section = Section.objects.get(slug=spec["slug"])
+    offset = len(spec.get("menu", []))
+    for position, link in enumerate(spec["report_links"]):
+        _ensure_menu_item(section, link, offset + position, {}, None, actor)
+    return f"{section.slug}: {len(spec['report_links'])} report links"
 
 
 def _load_section(spec: dict[str, Any], actor: Any) -> str:
@@ -88,6 +103,10 @@ def _ensure_page(section: Section, spec: dict[str, Any], actor: Any) -> Page:
     return page
 
 
+def _report(section: Section, slug: str) -> ReportDefinition:
+    return ReportDefinition.objects.get(section=section, slug=slug)
+
+
 def _ensure_menu_item(
     section: Section, spec: dict[str, Any], position: int, pages: dict[str, Page], parent: MenuItem | None, actor: Any
 ) -> None:
@@ -96,6 +115,7 @@ def _ensure_menu_item(
         "page": pages.get(spec["page"]) if spec.get("page") else None,
         "url": spec.get("url", ""),
         "route_name": spec.get("route", ""),
+        "report": _report(section, spec["report"]) if spec.get("report") else None,
         "icon": spec.get("icon", ""),
         "placement": spec.get("placement", "both"),
         "order": (position + 1) * 10,

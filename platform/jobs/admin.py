@@ -28,7 +28,7 @@ from core.admin import ChangeReasonForm, ConfigAdmin, user_reads_everything
 from tenants.permissions import editable_sections, is_platform_admin
 
 from . import services
-from .models import JobLease, JobRun
+from .models import JobLease, JobRequest, JobRun
 from .sync_models import RejectedRecord, SourceFreshness, SyncChange, SyncedRecord, SyncSource
 
 # Where the data comes from and which secret goes with it: platform admins only (see the module docstring).
@@ -270,3 +270,21 @@ class JobLeaseAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return user_reads_everything(request.user)
+
+
+@admin.register(JobRequest)
+class JobRequestAdmin(ReadOnlyAdmin):
+    """Requests to run a job now (made through the API): who asked, when, why, and the run they made."""
+
+    list_display = ("job", "requested_at", "requested_by", "reason", "picked_up_at", "run", "message")
+    list_filter = ("job", "section_slug", ("picked_up_at", admin.EmptyFieldListFilter))
+    search_fields = ("job", "reason", "requested_by__username")
+    list_select_related = ("requested_by", "run")
+    date_hierarchy = "requested_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = JobRequest.objects.all()
+        if user_reads_everything(request.user):
+            return queryset
+        slugs = editable_sections(request.user).values_list("slug", flat=True)
+        return queryset.filter(section_slug__in=list(slugs)).exclude(section_slug="")

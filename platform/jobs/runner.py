@@ -28,14 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from core.services import is_retryable
 
 from . import leases
-from .models import JobRun, Outcome
-from .registry import JobSpec, get_job
+from .models import JobRequest, JobRun, Outcome
+from .registry import JobSpec, UnknownJob, get_job
 
 logger = logging.getLogger("atrium.jobs")
 
@@ -111,6 +111,63 @@ def run_job(name: str) -> JobRun | leases.Held:
         return run
     finally:
         leases.release(lease)
+
+
+def run_requested(limit: int | None = None) -> list[tuple[JobRequest, JobRun | leases.Held | None]]:
+    """Run the jobs someone asked for through the API (JobRequest), oldest first, each under its normal lease.
+
+    A request is claimed by a conditional update (picked_up_at still empty), so two job servers never both take
+    it. A job that is already running elsewhere (its lease is held) is put back to wait for the next pass, unless a
+    newer request for it is waiting already. Returns each request handled with its run (None: the job is gone).
+    """
+    if current_role() == "web":
+        raise RoleError("This instance has ATRIUM_ROLE=web, so it runs no jobs (requested runs neither).")
+    handled: list[tuple[JobRequest, JobRun | leases.Held | None]] = []
+    waiting = JobRequest.objects.filter(picked_up_at__isnull=True).order_by("requested_at", "id")
+    for request in list(waiting[:limit] if limit else waiting):
+        if not _claim(request):
+            continue  # another job server took it
+        handled.append((request, _run_request(request)))
+    return handled
+
+
+def _claim(request: JobRequest) -> bool:
+    now = timezone.now()
+    with transaction.atomic():
+        taken = JobRequest.objects.filter(pk=request.pk, picked_up_at__isnull=True).update(
+            picked_up_at=now, pending=None
+        )
+    request.picked_up_at, request.pending = now, None
+    return bool(taken)
+
+
+def _run_request(request: JobRequest) -> JobRun | leases.Held | None:
+    try:
+        result = run_job(request.job)
+    except UnknownJob:
+        _note(request, message=f"Not run: there is no job called {request.job} any more.")
+        return None
+    if isinstance(result, leases.Held):
+        _put_back(request, result.message(request.job))
+        return result
+    _note(request, run=result, message=f"Run {result.pk}: {result.get_outcome_display()}.")
+    return result
+
+
+def _note(request: JobRequest, **values: Any) -> None:
+    with transaction.atomic():
+        JobRequest.objects.filter(pk=request.pk).update(**values)
+    for name, value in values.items():
+        setattr(request, name, value)
+
+
+def _put_back(request: JobRequest, held: str) -> None:
+    """The job runs elsewhere right now: the request waits for the next pass (or gives way to a newer one)."""
+    try:
+        _note(request, picked_up_at=None, pending=request.job, message=f"Waiting: {held}")
+    except IntegrityError:
+        newer = JobRequest.objects.filter(pending=request.job).values_list("pk", flat=True).first()
+        _note(request, message=f"Not run: {held} A newer request ({newer}) for it is waiting.")
 
 
 def mark_lost_runs(name: str) -> int:
@@ -206,6 +263,9 @@ def timeout_alarm(seconds: int) -> Iterator[None]:
     def expire(signum: int, frame: Any) -> None:
         raise JobTimeout(f"timeout after {seconds} s")
 
+    # A job may run other jobs (jobs.run-requested does): the outer run's alarm is put back, less the time spent.
+    outer_left = signal.getitimer(signal.ITIMER_REAL)[0]
+    started = time.monotonic()
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -213,3 +273,5 @@ def timeout_alarm(seconds: int) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_left:
+            signal.setitimer(signal.ITIMER_REAL, max(0.001, outer_left - (time.monotonic() - started)))

@@ -25,6 +25,9 @@ Every data source is a `SyncSource` row and runs as the job `sync.<slug>` (liste
 7. **Freshness**: on success, `SourceFreshness.last_success_at` and the metrics; every attempt notes
    `last_attempt_at`. The job `jobs.check-freshness` marks stale sources and alerts once per stale episode.
 
+A push source (kind "push") is never fetched: its records arrive through POST /api/v1/sources/{id}/records/ and
+go through steps 2 to 7 here (jobs.ingest), as the run `ingest.<slug>`.
+
 If a database error interrupts the upsert, the batches already committed stay (each is whole); the retry or the
 next run completes the work, since the upsert converges on the source's data.
 
@@ -48,12 +51,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import connections, models, router
 from django.utils import timezone
 
 from core.services import run_in_transaction
@@ -107,6 +110,7 @@ class SyncResult:
     rejected: int = 0
     held: int = 0
     pages: int = 0
+    batches: int = 0  # upsert transactions
     failed_checks: list[str] = field(default_factory=list)
 
 
@@ -140,6 +144,43 @@ def field_changes(old: Row, new: Row) -> dict[str, list[Any]]:
         for name in sorted(set(old) | set(new))
         if canonical_json(old.get(name)) != canonical_json(new.get(name))
     }
+
+
+def created_changes(row: Row) -> dict[str, list[Any]]:
+    """field_changes({}, row) for a row already in JSON form (as validated rows are), without re-encoding it:
+    a bulk load creates every row, and this is most of its Python work."""
+    return {name: [None, row[name]] for name in sorted(row) if row[name] is not None}
+
+
+def insert_rows(model: type[models.Model], rows: Sequence[Row]) -> None:
+    """INSERT `rows` ({field name: value}, foreign keys by id, every row the same fields) with one executemany.
+
+    What bulk_create does, without its cost for a bulk load (a model instance per row and SQL compiled per chunk):
+    each value is still prepared by its field, as the ORM would (JSON encoded, datetimes adapted). No signals are
+    sent, as bulk_create sends none either. Call it inside the batch's transaction.
+    """
+    if not rows:
+        return
+    fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in rows[0]]
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608 - names only
+    prepare = [partial(field.get_db_prep_save, connection=connection) for field in fields]
+    names = [field.name for field in fields]
+    same: dict[tuple[int, datetime], Any] = {}  # a time shared by every row (the run's) is prepared once
+
+    def prepared(index: int, value: Any) -> Any:
+        if isinstance(value, datetime):
+            if (index, value) not in same:
+                same[index, value] = prepare[index](value)
+            return same[index, value]
+        return prepare[index](value)
+
+    params = [[prepared(index, row[name]) for index, name in enumerate(names)] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -266,16 +307,21 @@ class Sync:
 
     def validate_all(self, records: list[Any]) -> tuple[dict[str, Row], list[tuple[Rejection, Any]]]:
         """The accepted rows by key (in the source's order) and the rejections with their raw records."""
+        accepted, rejected = self.validate_indexed(records)
+        return accepted, [(rejection, record) for _index, rejection, record in rejected]
+
+    def validate_indexed(self, records: Sequence[Any]) -> tuple[dict[str, Row], list[tuple[int, Rejection, Any]]]:
+        """As validate_all, each rejection with the record's position in `records` (the ingestion API reports it)."""
         accepted: dict[str, Row] = {}
-        rejected: list[tuple[Rejection, Any]] = []
-        for record in records:
+        rejected: list[tuple[int, Rejection, Any]] = []
+        for index, record in enumerate(records):
             outcome = self.validate(record)
             if isinstance(outcome, Rejection):
-                rejected.append((outcome, record))
+                rejected.append((index, outcome, record))
                 continue
             key = self.key(outcome)
             if key in accepted:
-                rejected.append((Rejection("duplicate key", key), record))
+                rejected.append((index, Rejection("duplicate key", key), record))
                 continue
             accepted[key] = jsonable(outcome)
         return accepted, rejected
@@ -327,6 +373,7 @@ class Sync:
     def upsert(self, accepted: dict[str, Row], ctx: JobContext, result: SyncResult) -> None:
         items = list(accepted.items())
         for batch in chunks(items, BATCH_SIZE):
+            result.batches += 1
             created, changed = run_in_transaction(partial(self.write_batch, batch, ctx.run))
             result.created += created
             result.changed += changed
@@ -340,12 +387,13 @@ class Sync:
             getattr(obj, self.target_key_field): obj
             for obj in self.target_queryset().filter(**{f"{self.target_key_field}__in": keys})
         }
-        creates, updates, audit = [], [], []
+        creates: list[tuple[str, Row]] = []
+        updates, audit = [], []
         for key, row in batch:
             obj = existing.get(key)
             if obj is None:
-                creates.append(self.row_to_model(key, row, None))
-                audit.append(self._change(run, key, ChangeAction.CREATED, field_changes({}, row)))
+                creates.append((key, row))
+                audit.append(self._change(run, key, ChangeAction.CREATED, created_changes(row)))
                 continue
             deleted_at = getattr(obj, self.deleted_field) if self.deleted_field else None
             changes = field_changes(self.model_to_row(obj), row)
@@ -361,12 +409,35 @@ class Sync:
             audit.append(self._change(run, key, action, changes))
         model = self.target_queryset().model
         if creates:
-            model._default_manager.bulk_create(creates)
+            self.create_rows(creates)
         if updates:
             fields = self.update_fields() + ([self.deleted_field] if self.deleted_field else [])
             model._default_manager.bulk_update(updates, fields)
-        SyncChange.objects.bulk_create(audit)
+        insert_rows(SyncChange, audit)
         return len(creates), len(updates)
+
+    def create_rows(self, rows: Sequence[tuple[str, Row]]) -> None:
+        """Insert new rows: the generic SyncedRecord straight from the rows (a bulk load creates every row, and
+        building model instances would be most of its work), any other target through row_to_model."""
+        if self.target_queryset().model is SyncedRecord and type(self).row_to_model is Sync.row_to_model:
+            insert_rows(
+                SyncedRecord,
+                [
+                    {
+                        "source": self.source.pk,
+                        "key": key,
+                        "data": row,
+                        "checksum": record_checksum(row),
+                        "first_seen": self.now,
+                        "updated_at": self.now,
+                        "deleted_at": None,
+                    }
+                    for key, row in rows
+                ],
+            )
+            return
+        model = self.target_queryset().model
+        model._default_manager.bulk_create([self.row_to_model(key, row, None) for key, row in rows])
 
     def handle_vanished(self, seen: set[str], ctx: JobContext, result: SyncResult) -> None:
         """Delete or mark the rows this complete fetch no longer has, as the source's deletion policy says."""
@@ -395,7 +466,7 @@ class Sync:
             queryset.update(**{self.deleted_field: self.now})
         else:
             queryset.delete()
-        SyncChange.objects.bulk_create(audit)
+        insert_rows(SyncChange, audit)
         return len(rows)
 
     def _removal(self, obj: Any, mark: bool) -> dict[str, list[Any]]:
@@ -404,8 +475,16 @@ class Sync:
             changes[self.deleted_field] = [None, jsonable(self.now)]
         return changes
 
-    def _change(self, run: JobRun, key: str, action: str, changes: dict[str, list[Any]]) -> SyncChange:
-        return SyncChange(run=run, source=self.source, key=key, action=action, changes=changes, at=self.now)
+    def _change(self, run: JobRun, key: str, action: str, changes: dict[str, list[Any]]) -> Row:
+        """A SyncChange row, for insert_rows."""
+        return {
+            "run": run.pk,
+            "source": self.source.pk,
+            "key": key,
+            "action": action,
+            "changes": changes,
+            "at": self.now,
+        }
 
     # Checks --------------------------------------------------------------------------------------------------------
     def check_consistency(
@@ -461,6 +540,14 @@ class RestSync(Sync):
     """The generic source: everything (address, paging, mapping, required fields) comes from its SyncSource row."""
 
 
+class PushSync(Sync):
+    """A push source: its records arrive through the ingestion API (jobs.ingest), validated and upserted by the same
+    code as a fetched sync; there is nothing to fetch."""
+
+    def fetch(self) -> Fetched:
+        raise SyncError(f"{self.source.name} is a push source: its records arrive through the API, never fetched.")
+
+
 # -----------------------------------------------------------------------------------------------------------------
 # Code syncs: registered subclasses
 # -----------------------------------------------------------------------------------------------------------------
@@ -488,6 +575,8 @@ def registered_syncs() -> dict[str, type[Sync]]:
 def sync_for(source: SyncSource) -> Sync:
     if source.kind == SourceKind.REST:
         return RestSync(source)
+    if source.kind == SourceKind.PUSH:
+        return PushSync(source)
     cls = _syncs.get(source.code_name)
     if cls is None:
         raise SyncError(f"No sync is registered as “{source.code_name}” (is its app installed on this job server?).")
@@ -519,9 +608,11 @@ def job_spec(source: SyncSource) -> JobSpec:
 
 
 def sync_job_specs() -> list[JobSpec]:
-    """The job provider: one JobSpec per enabled source (a row that cannot be a job is logged and left out)."""
+    """The job provider: one JobSpec per enabled fetched source (a row that cannot be a job is logged and left out)."""
     specs = []
-    for source in SyncSource.objects.filter(enabled=True).select_related("section").order_by("slug"):
+    # Push sources are not jobs: nothing runs on a schedule, their records arrive through the API.
+    sources = SyncSource.objects.filter(enabled=True).exclude(kind=SourceKind.PUSH)
+    for source in sources.select_related("section").order_by("slug"):
         try:
             specs.append(job_spec(source))
         except ValueError:

@@ -2,7 +2,8 @@
 
 - `SyncSource` is a configuration table (history, a reason on every change, written only by jobs.services):
   where one external dataset comes from, how to page and map it, when to sync it and how fresh it must be.
-  Each enabled source is the job `sync.<slug>` (jobs.jobs lists them).
+  Each enabled source is the job `sync.<slug>` (jobs.jobs lists them), except push sources (kind `push`), whose
+  records arrive through the API (jobs.ingest) and are recorded as runs of `ingest.<slug>`.
 - `SyncedRecord` is the local copy of a generic source's data (a code sync may write its own model instead).
 - `SyncChange` is the audit entry of one created (+), changed (~) or deleted (-) row, with what changed.
 - `RejectedRecord` keeps each record that failed validation, with the reason, for the source's owners to fix.
@@ -60,6 +61,7 @@ FILE_SOURCE_ENVIRONMENTS = ("dev", "test")
 class SourceKind(models.TextChoices):
     REST = "rest", "Generic REST source (configured here)"
     CODE = "code", "Code (a registered Sync subclass)"
+    PUSH = "push", "Push (records arrive through the API)"
 
 
 class AuthType(models.TextChoices):
@@ -207,7 +209,12 @@ class SyncSource(TimeStampedModel):
 
     @property
     def job_name(self) -> str:
-        return f"sync.{self.slug}"
+        """The JobRun name of this source's work: sync.<slug> (a scheduled job), ingest.<slug> for a push source."""
+        return f"ingest.{self.slug}" if self.kind == SourceKind.PUSH else f"sync.{self.slug}"
+
+    @property
+    def is_push(self) -> bool:
+        return self.kind == SourceKind.PUSH
 
     @property
     def owner_slug(self) -> str:
@@ -233,6 +240,8 @@ class SyncSource(TimeStampedModel):
     def _clean_kind(self) -> list[tuple[str, str]]:
         if self.kind == SourceKind.REST:
             return [("code_name", "Leave this empty for a generic REST source.")] if self.code_name else []
+        if self.kind == SourceKind.PUSH:
+            return self._clean_push()
         from .sync import registered_syncs  # the registry lives with the framework
 
         if not self.code_name:
@@ -242,8 +251,21 @@ class SyncSource(TimeStampedModel):
             return [("code_name", f"No sync is registered as “{self.code_name}”. Registered: {known}.")]
         return []
 
+    def _clean_push(self) -> list[tuple[str, str]]:
+        # A push source is never fetched: an address or a credential would suggest a connection that never happens.
+        problems = []
+        if self.code_name:
+            problems.append(("code_name", "Leave this empty for a push source."))
+        if self.base_url.strip():
+            problems.append(("base_url", "A push source has no address: its records arrive through the API."))
+        if self.auth_type != AuthType.NONE or self.credential_setting:
+            problems.append(("auth_type", "A push source sends no credential: choose None."))
+        return problems
+
     def _clean_base_url(self) -> list[tuple[str, str]]:
         url = self.base_url.strip()
+        if self.kind == SourceKind.PUSH:
+            return []
         if not url:
             # A code sync may fetch by its own means; a generic source has nothing else to go on.
             return [("base_url", "A generic REST source needs an address.")] if self.kind == SourceKind.REST else []

@@ -14,6 +14,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
+from reports.models import ReportDefinition
 from tenants.admin import SectionScopedAdmin
 from tenants.models import Page
 from tenants.permissions import editable_sections, readable_sections
@@ -40,7 +41,18 @@ class MenuItemAdmin(ImportExportMixin, SectionScopedAdmin):
     list_display = ("label", "section", "parent", "placement", "order", "target", "move")
     list_filter = ("section", "placement")
     search_fields = ("label", "url", "route_name")
-    fields = ("section", "parent", "label", "icon", "placement", "page", "route_name", "url", "required_permission")
+    fields = (
+        "section",
+        "parent",
+        "label",
+        "icon",
+        "placement",
+        "page",
+        "route_name",
+        "report",
+        "url",
+        "required_permission",
+    )
     inlines = [MenuItemGroupInline]
     resource_classes = [MenuItemResource]
     change_list_template = "admin/navigation/menuitem/change_list.html"
@@ -84,6 +96,8 @@ class MenuItemAdmin(ImportExportMixin, SectionScopedAdmin):
         sections = editable_sections(request.user)
         if db_field.name == "page":
             kwargs["queryset"] = Page.objects.all_sections().filter(section__in=sections)
+        if db_field.name == "report":
+            kwargs["queryset"] = ReportDefinition.objects.filter(section__in=sections)
         if db_field.name == "parent":
             kwargs["queryset"] = MenuItem.objects.all_sections().filter(section__in=sections)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -69,7 +69,7 @@ def build_menu(section: Section, group_ids: set[int], *, superuser: bool) -> lis
     items = list(
         MenuItem.objects.all_sections()
         .filter(section=section)
-        .select_related("page", "page__section")
+        .select_related("page", "page__section", "report")
         .order_by("order", "label")
     )
     links: dict[int, set[int]] = {}

@@ -1,8 +1,8 @@
 """Menu items and their group mapping: rows in a section's menu, each shown to the members of its groups.
 
 A menu is a tree of at most three levels. Each item has exactly one target: a named platform route, a page of
-the section, or an external https URL. Which groups see an item is its own table (`MenuItemGroup`), with history,
-so "who sees what" is auditable on its own.
+the section, a shared report of the section, or an external https URL. Which groups see an item is its own table
+(`MenuItemGroup`), with history, so "who sees what" is auditable on its own.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ class Placement(models.TextChoices):
 class TargetKind(models.TextChoices):
     PAGE = "page", "A page of the section"
     ROUTE = "route", "A platform page (named route)"
+    REPORT = "report", "A report of the section"
     URL = "url", "An external address"
     NONE = "none", "Nothing (a heading for its children)"
 
@@ -72,6 +73,14 @@ class MenuItem(SectionScopedModel):
     order = models.PositiveIntegerField(default=0, db_index=True)
     page = models.ForeignKey(Page, null=True, blank=True, on_delete=models.CASCADE, related_name="menu_items")
     route_name = models.CharField(max_length=100, blank=True, help_text="A named platform route, e.g. “home”.")
+    report = models.ForeignKey(
+        "reports.ReportDefinition",
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,  # a linked report cannot be deleted alone; with its section, both go
+        related_name="menu_items",
+        help_text="A shared report of the same section (its page, /reports/<id>/).",
+    )
     url = models.URLField(max_length=500, blank=True, validators=[validate_external_url])
     required_permission = models.CharField(
         max_length=100,
@@ -94,6 +103,8 @@ class MenuItem(SectionScopedModel):
             return TargetKind.PAGE
         if self.route_name:
             return TargetKind.ROUTE
+        if self.report_id:
+            return TargetKind.REPORT
         if self.url:
             return TargetKind.URL
         return TargetKind.NONE
@@ -107,6 +118,8 @@ class MenuItem(SectionScopedModel):
                 return reverse(self.route_name)
             except NoReverseMatch:
                 return ""
+        if self.report is not None:
+            return self.report.get_absolute_url()
         return self.url
 
     @property
@@ -132,9 +145,13 @@ class MenuItem(SectionScopedModel):
         return 1 + max((child.subtree_height() for child in children), default=0)
 
     def clean(self) -> None:
-        targets = [bool(self.page_id), bool(self.route_name), bool(self.url)]
+        targets = [bool(self.page_id), bool(self.route_name), bool(self.report_id), bool(self.url)]
         if sum(targets) > 1:
-            raise ValidationError("Give the item one target: a page, a platform route, or an external address.")
+            raise ValidationError(
+                "Give the item one target: a page, a platform route, a report, or an external address."
+            )
+        if self.report is not None and (self.report.section_id is None or self.report.section_id != self.section_id):
+            raise ValidationError({"report": "Choose a shared report of the same section (not a personal one)."})
         if self.route_name:
             try:
                 reverse(self.route_name)

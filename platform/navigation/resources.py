@@ -34,13 +34,14 @@ class MenuItemResource(resources.ModelResource):
     section = fields.Field(attribute="section", column_name="section")
     parent = fields.Field(attribute="parent", column_name="parent")
     page = fields.Field(attribute="page", column_name="page")
+    report = fields.Field(attribute="report", column_name="report")
     groups = fields.Field(column_name="groups")
 
     class Meta:
         model = MenuItem
         fields = (
             "section", "parent", "label", "icon", "placement", "order",
-            "page", "route_name", "url", "required_permission", "groups",
+            "page", "report", "route_name", "url", "required_permission", "groups",
         )  # fmt: skip
         export_order = fields
         import_id_fields = ("section", "parent", "label")
@@ -53,7 +54,7 @@ class MenuItemResource(resources.ModelResource):
         self.user = user
 
     def get_queryset(self) -> Any:
-        queryset = MenuItem.objects.all_sections().select_related("section", "parent", "page")
+        queryset = MenuItem.objects.all_sections().select_related("section", "parent", "page", "report")
         if self.user is not None and not self.user.is_superuser and not getattr(self.user, "is_auditor", False):
             queryset = queryset.filter(section__in=editable_sections(self.user))
         return queryset
@@ -67,6 +68,9 @@ class MenuItemResource(resources.ModelResource):
 
     def dehydrate_page(self, item: MenuItem) -> str:
         return item.page.slug if item.page else ""
+
+    def dehydrate_report(self, item: MenuItem) -> str:
+        return item.report.slug if item.report else ""
 
     def dehydrate_groups(self, item: MenuItem) -> str:
         if not item.pk:
@@ -89,6 +93,16 @@ class MenuItemResource(resources.ModelResource):
                 raise ValidationError(f"Parent “{path}” does not exist in {section.slug}; import parents first.")
         return parent
 
+    def _report(self, section: Section, slug: str) -> Any:
+        from reports.models import ReportDefinition
+
+        if not slug:
+            return None
+        report = ReportDefinition.objects.filter(section=section, slug=slug).first()
+        if report is None:
+            raise ValidationError(f"Report “{slug}” does not exist in {section.slug}; create it first.")
+        return report
+
     def import_field(self, field: Any, instance: MenuItem, row: Any, is_m2m: bool = False, **kwargs: Any) -> None:
         if field.column_name == "section":
             instance.section = self._section(row.get("section"))
@@ -102,6 +116,8 @@ class MenuItemResource(resources.ModelResource):
                 if page is None:
                     raise ValidationError(f"Page “{slug}” does not exist in {row.get('section')}.")
             instance.page = page
+        elif field.column_name == "report":
+            instance.report = self._report(self._section(row.get("section")), (row.get("report") or "").strip())
         elif field.column_name == "groups":
             return
         else:

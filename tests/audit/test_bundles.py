@@ -258,11 +258,14 @@ def _entries(entries: list[MenuEntry], hrefs: dict[str, str]) -> list[dict[str, 
 def menu_snapshot(slug: str) -> dict[str, Any]:
     """What each demo user would see in the section's navigation, in this database.
 
-    A page's address holds its database id, which by design differs between environments, so page links are
-    compared by the page's slug; every other href, every label and the nesting are compared as rendered.
+    A page's or report's address holds its database id, which by design differs between environments, so those
+    links are compared by slug; every other href, every label and the nesting are compared as rendered.
     """
+    from reports.models import ReportDefinition
+
     section = Section.objects.get(slug=slug)
     hrefs = {p.get_absolute_url(): f"page:{p.slug}" for p in Page.objects.all_sections().filter(section=section)}
+    hrefs |= {r.get_absolute_url(): f"report:{r.slug}" for r in ReportDefinition.objects.filter(section=section)}
     users = _directory()["users"]
     snapshot = {}
     for username in DEMO_USERS:

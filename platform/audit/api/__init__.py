@@ -1,1 +1,2 @@
-"""The audit app's REST API: security events, read-only, for platform admins and auditors."""
+"""The audit app's REST API: security events and the configuration history, read-only, for platform admins and
+auditors."""

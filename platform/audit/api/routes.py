@@ -2,6 +2,9 @@
 
 from api.routes import Route
 
-from .views import SecurityEventViewSet
+from .views import HistoryViewSet, SecurityEventViewSet
 
-ROUTES = [Route("security-events", SecurityEventViewSet, "security-event")]
+ROUTES = [
+    Route("security-events", SecurityEventViewSet, "security-event"),
+    Route("history", HistoryViewSet, "history"),
+]

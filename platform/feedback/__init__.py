@@ -1,0 +1,1 @@
+"""Bug reports with screenshots, sent from any page; routed to the section's support and triaged there."""

@@ -1,0 +1,7 @@
+"""The feedback app's endpoints under /api/v1/."""
+
+from api.routes import Route
+
+from .views import BugReportViewSet
+
+ROUTES = [Route("bug-reports", BugReportViewSet, "bug-report")]
