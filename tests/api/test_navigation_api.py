@@ -171,6 +171,7 @@ def test_filters_ordering_and_fields(token_for, bearer):
         "Spending",
     ]
     assert labels(client.get("/api/v1/menu-items/", {"section_slug": "hr", "ordering": "label"})) == [
+        "Headcount by department",
         "Home",
         "Policies",
     ]
