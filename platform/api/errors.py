@@ -20,8 +20,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from core.problems import PROBLEM_CONTENT_TYPE
 from core.security import EventType, record_security_event
-from core.views_showcase import PROBLEM_CONTENT_TYPE
 
 # Headers of DRF's own error responses that the problem response must keep (401 challenge, 429 back-off).
 _KEPT_HEADERS = ("WWW-Authenticate", "Retry-After")

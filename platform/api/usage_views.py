@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from core.views_showcase import problem
+from core.problems import problem
 from tenants.permissions import reads_everything
 
 from .models import ApiUsage

@@ -242,7 +242,7 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _model_rows(hm: HistoryModel, section: Section | None, filters: TimelineFilters) -> QuerySet[Any]:
+def model_rows(hm: HistoryModel, section: Section | None, filters: TimelineFilters) -> QuerySet[Any]:
     queryset = hm.records()
     if section is not None:
         queryset = queryset.filter(**{hm.section_column: section.pk})
@@ -280,7 +280,7 @@ def timeline(section: Section | None, filters: TimelineFilters, *, newest_first:
     chosen = [hm for hm in scope_models(section) if filters.model is None or hm.key == filters.model.key]
     if not chosen:
         return history_models()[0].records().none().values()
-    first, *rest = (_model_rows(hm, section, filters) for hm in chosen)
+    first, *rest = (model_rows(hm, section, filters) for hm in chosen)
     union = first.union(*rest, all=True) if rest else first
     ordering = ("-a_date", "-a_id") if newest_first else ("a_date", "a_id")
     return union.order_by(*ordering)

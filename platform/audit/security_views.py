@@ -28,13 +28,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import SecurityEvent
+from core.datatables import InvalidParams, TableQuery, parse_table_query
+from core.exports import XLSX_TYPE, Echo, spreadsheet_safe
+from core.problems import problem
 from core.security import EventType, record_security_event
 from core.templatetags.components import Column
-from core.views_showcase import InvalidParams, TableQuery, parse_table_query, problem
 from tenants.permissions import reads_everything
 
 from .queries import TimelineFilters, display, timeline, timeline_rows
-from .views import PLATFORM_COLUMNS, XLSX_TYPE, _Echo, _signed_in, _spreadsheet_safe, export_formats
+from .views import PLATFORM_COLUMNS, _signed_in, export_formats
 
 # Only `when` sorts: the table is indexed by time, and an auditor reads security events as a sequence.
 EVENT_COLUMNS: tuple[Column, ...] = (
@@ -188,7 +190,7 @@ def _iterate(queryset: QuerySet[SecurityEvent]) -> Iterator[dict[str, Any]]:
 
 def _cell(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return _spreadsheet_safe(text)
+    return spreadsheet_safe(text)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -290,7 +292,7 @@ def _export_response(rows: Iterator[dict[str, Any]], fmt: str) -> HttpResponse:
 
 
 def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield writer.writerow(EXPORT_FIELDS)
     for row in rows:
         yield writer.writerow([_cell(row[name]) for name in EXPORT_FIELDS])

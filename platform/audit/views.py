@@ -8,7 +8,6 @@ may not read it, so the pages never confirm that another section's object exists
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -35,9 +34,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from core.datatables import InvalidParams, TableQuery, parse_table_query
+from core.exports import XLSX_TYPE, Echo, spreadsheet_safe, xlsx_available
+from core.problems import problem
 from core.security import EventType, record_security_event
 from core.templatetags.components import Column
-from core.views_showcase import InvalidParams, TableQuery, parse_table_query, problem
 from tenants.models import Section
 from tenants.permissions import can_edit_section, is_platform_admin
 
@@ -78,11 +79,6 @@ PLATFORM_COLUMNS: tuple[Column, ...] = (
     *SECTION_COLUMNS[2:],
 )
 EXPORT_FIELDS = ("when", "user", "section", "model", "object", "action", "reason", "history")
-
-
-def xlsx_available() -> bool:
-    """tablib writes XLSX through openpyxl, an optional dependency; without it only CSV and JSON are offered."""
-    return importlib.util.find_spec("openpyxl") is not None
 
 
 def export_formats() -> tuple[str, ...]:
@@ -260,23 +256,11 @@ def _answer(table: TableQuery, section: Section | None, filters: TimelineFilters
     }
 
 
-class _Echo:
-    """csv.writer writes to this and gets the line back, so each row can be yielded as it is made."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _spreadsheet_safe(value: str) -> str:
-    # A cell starting with = + - @ is a formula to Excel; exported text must never run as one (CSV injection).
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") and value != "—" else value
-
-
 def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield writer.writerow(EXPORT_FIELDS)
     for row in rows:
-        yield writer.writerow([_spreadsheet_safe(str(row[name])) for name in EXPORT_FIELDS])
+        yield writer.writerow([spreadsheet_safe(str(row[name])) for name in EXPORT_FIELDS])
 
 
 def _json_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
@@ -319,15 +303,12 @@ def _timeline_export(request: HttpRequest, section: Section | None, fmt: str) ->
     return response  # type: ignore[return-value]
 
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 def _xlsx(rows: Iterator[dict[str, Any]]) -> bytes:
     import tablib
 
     dataset = tablib.Dataset(headers=list(EXPORT_FIELDS))
     for row in rows:
-        dataset.append([_spreadsheet_safe(str(row[name])) for name in EXPORT_FIELDS])
+        dataset.append([spreadsheet_safe(str(row[name])) for name in EXPORT_FIELDS])
     buffer = io.BytesIO(dataset.export("xlsx"))
     return buffer.getvalue()
 

@@ -8,21 +8,19 @@ The sample data is a generated in-memory list: the showcase never touches the da
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
-from http import HTTPStatus
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template import Context, loader
@@ -31,137 +29,9 @@ from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.datatables import InvalidParams, TableQuery, parse_table_query
+from core.problems import problem
 from core.templatetags.components import Column
-
-# ---------------------------------------------------------------------------------------------------------------
-# Problem details (RFC 9457): how Atrium's JSON endpoints say what was wrong with a request
-# ---------------------------------------------------------------------------------------------------------------
-PROBLEM_CONTENT_TYPE = "application/problem+json"
-
-
-def problem(status: int, detail: str, **extensions: Any) -> JsonResponse:
-    """A problem-details response. `type` is "about:blank", so `title` is the status's standard phrase (RFC 9457
-    §4.2.1); `detail` tells the caller what to change, and extensions (here `invalid_params`) say where."""
-    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
-    return JsonResponse({**body, **extensions}, status=status, content_type=PROBLEM_CONTENT_TYPE)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# DataTables' server-side protocol: parsing and validating one request
-# https://datatables.net/manual/server-side
-# ---------------------------------------------------------------------------------------------------------------
-MAX_PAGE_LENGTH = 100
-MAX_SEARCH_LENGTH = 200
-_WHOLE_NUMBER = re.compile(r"^\d{1,9}$")  # nine digits: no number a table needs, and no huge-int parsing
-_ORDER_KEY = re.compile(r"^order\[(\d{1,3})\]\[(column|dir|name)\]$")
-_COLUMN_KEY = re.compile(r"^columns\[(\d{1,3})\]\[(data|name|searchable|orderable)\]$")
-_COLUMN_SEARCH_KEY = re.compile(r"^columns\[(\d{1,3})\]\[search\]\[(value|regex)\]$")
-
-
-@dataclass(frozen=True)
-class TableQuery:
-    """A valid DataTables request: what to search, how to sort, and which slice to answer."""
-
-    draw: int
-    start: int
-    length: int
-    search: str
-    order: tuple[tuple[Column, bool], ...]  # (column, descending), most significant first
-
-
-@dataclass
-class InvalidParams:
-    """The request's problems, collected so the caller hears about all of them at once."""
-
-    problems: list[dict[str, str]] = field(default_factory=list)
-
-    def add(self, name: str, reason: str) -> None:
-        self.problems.append({"name": name, "reason": reason})
-
-    def response(self) -> JsonResponse:
-        detail = "; ".join(f"{p['name']}: {p['reason']}" for p in self.problems)
-        return problem(400, f"Invalid table request. {detail}.", invalid_params=self.problems)
-
-
-def _whole_number(query: QueryDict, name: str, default: int | None, errors: InvalidParams) -> int | None:
-    raw = query.get(name)
-    if raw is None or (raw == "" and default is not None):
-        if default is None:
-            errors.add(name, "is required")
-        return default
-    if not _WHOLE_NUMBER.match(raw):
-        errors.add(name, "must be a whole number, 0 or more")
-        return None
-    return int(raw)
-
-
-def parse_table_query(query: QueryDict, columns: Sequence[Column]) -> TableQuery | InvalidParams:
-    """Validate a DataTables server-side request against the endpoint's own columns.
-
-    Every parameter the endpoint acts on is checked, and the client's column list must match the server's (a
-    mismatch means the page and the endpoint disagree about the table, which is a bug worth hearing about).
-    Parameters DataTables sends that the endpoint does not act on (the `_` cache-buster, `search[fixed]`) are
-    ignored; per-column search and regular-expression search are refused rather than silently ignored.
-    """
-    errors = InvalidParams()
-    draw = _whole_number(query, "draw", None, errors)
-    start = _whole_number(query, "start", 0, errors)
-    length = _whole_number(query, "length", 10, errors)
-    if length is not None and not 1 <= length <= MAX_PAGE_LENGTH:
-        errors.add("length", f"must be between 1 and {MAX_PAGE_LENGTH}")
-    search = query.get("search[value]", "")
-    if len(search) > MAX_SEARCH_LENGTH:
-        errors.add("search[value]", f"must be at most {MAX_SEARCH_LENGTH} characters")
-    if query.get("search[regex]", "false") not in ("true", "false"):
-        errors.add("search[regex]", "must be true or false")
-    elif query.get("search[regex]") == "true":
-        errors.add("search[regex]", "regular-expression search is not supported")
-
-    _check_columns(query, columns, errors)
-    order = _parse_order(query, columns, errors)
-    if errors.problems or draw is None or start is None or length is None:
-        return errors
-    return TableQuery(draw=draw, start=start, length=length, search=search, order=tuple(order))
-
-
-def _check_columns(query: QueryDict, columns: Sequence[Column], errors: InvalidParams) -> None:
-    """The client's columns[i][…] must describe the server's columns, and must not ask for per-column search."""
-    for key in query:
-        if match := _COLUMN_KEY.match(key):
-            index, part = int(match[1]), match[2]
-            if index >= len(columns):
-                errors.add(key, f"there are only {len(columns)} columns")
-            elif part in ("data", "name") and query.get(key, "") not in ("", columns[index].name):
-                errors.add(key, f"column {index} is {columns[index].name!r}")
-        elif (match := _COLUMN_SEARCH_KEY.match(key)) and match[2] == "value" and query.get(key, ""):
-            errors.add(key, "searching one column is not supported; use search[value]")
-
-
-def _parse_order(query: QueryDict, columns: Sequence[Column], errors: InvalidParams) -> list[tuple[Column, bool]]:
-    """order[i][column|dir|name], i counting up from 0: the sort, most significant column first."""
-    specs: dict[int, dict[str, str]] = {}
-    for key in query:
-        if match := _ORDER_KEY.match(key):
-            specs.setdefault(int(match[1]), {})[match[2]] = query.get(key, "")
-    if sorted(specs) != list(range(len(specs))):
-        errors.add("order", "indexes must count up from 0")
-    order: list[tuple[Column, bool]] = []
-    for index in sorted(specs):
-        spec, prefix = specs[index], f"order[{index}]"
-        raw_column = spec.get("column", "")
-        if not _WHOLE_NUMBER.match(raw_column) or int(raw_column) >= len(columns):
-            errors.add(f"{prefix}[column]", f"must be a column number from 0 to {len(columns) - 1}")
-            continue
-        column = columns[int(raw_column)]
-        if not column.orderable:
-            errors.add(f"{prefix}[column]", f"column {column.name!r} cannot be sorted")
-        direction = spec.get("dir", "asc")
-        if direction not in ("asc", "desc"):
-            errors.add(f"{prefix}[dir]", "must be asc or desc")
-        if spec.get("name", "") not in ("", column.name):
-            errors.add(f"{prefix}[name]", f"column {raw_column} is {column.name!r}")
-        order.append((column, direction == "desc"))
-    return order
 
 
 def answer_table_query(

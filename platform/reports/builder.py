@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.views_showcase import problem
+from core.problems import problem
 
 from . import services
 from .access import report_or_404, visible_columns

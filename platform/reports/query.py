@@ -25,10 +25,11 @@ from typing import Any
 from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncYear
 
+from core.datatables import MAX_PAGE_LENGTH, MAX_SEARCH_LENGTH, InvalidParams, parse_table_query
+from core.templatetags.components import Column
+
 from .datasets import NUMERIC_TYPES, ColumnType, DatasetColumnSpec, DatasetSpec
 
-MAX_PAGE_LENGTH = 100
-MAX_SEARCH_LENGTH = 200
 MAX_VALUE_LENGTH = 200
 MAX_IN_VALUES = 100
 MAX_FILTERS = 30
@@ -383,29 +384,12 @@ def parse_sort(engine: DatasetQuery, raw: Any, where: str = "sort") -> list[tupl
 
 
 # -----------------------------------------------------------------------------------------------------------------
-# DataTables' server-side protocol (https://datatables.net/manual/server-side), with per-column search
+# DataTables' server-side protocol, parsed by core.datatables with per-column search allowed
 # -----------------------------------------------------------------------------------------------------------------
-_WHOLE = re.compile(r"^\d{1,9}$")
-_COLUMN_KEY = re.compile(r"^columns\[(\d{1,3})\]\[(data|name)\]$")
-_COLUMN_SEARCH_KEY = re.compile(r"^columns\[(\d{1,3})\]\[search\]\[value\]$")
-_ORDER_KEY = re.compile(r"^order\[(\d{1,3})\]\[(column|dir|name)\]$")
-
-
 @dataclass(frozen=True)
 class DataTablesRequest:
     draw: int
     table: TableRequest
-
-
-def _whole(query: Mapping[str, Any], name: str, default: int | None) -> int:
-    raw = query.get(name)
-    if raw is None or raw == "":
-        if default is None:
-            raise QueryError("is required", name)
-        return default
-    if not isinstance(raw, str) or not _WHOLE.match(raw):
-        raise QueryError("must be a whole number, 0 or more", name)
-    return int(raw)
 
 
 def parse_datatables(
@@ -422,64 +406,24 @@ def parse_datatables(
     as the server's (a mismatch means the page and the endpoint disagree). With `paged` false (exports), draw,
     start and length are not needed.
     """
-    draw = _whole(query, "draw", None if paged else 0)
-    start = _whole(query, "start", 0)
-    length = _whole(query, "length", 25)
-    if paged and not 1 <= length <= MAX_PAGE_LENGTH:
-        raise QueryError(f"must be between 1 and {MAX_PAGE_LENGTH}", "length")
-    search = query.get("search[value]", "") or ""
-    if not isinstance(search, str) or len(search) > MAX_SEARCH_LENGTH:
-        raise QueryError(f"at most {MAX_SEARCH_LENGTH} characters", "search[value]")
-    if query.get("search[regex]", "false") == "true":
-        raise QueryError("regular-expression search is not supported", "search[regex]")
-    column_search, order = _column_searches_and_order(query, columns)
+    parsed = parse_table_query(
+        query, [Column(name, name) for name in columns], column_search=True, default_length=25, paged=paged
+    )
+    if isinstance(parsed, InvalidParams):
+        first = parsed.problems[0]
+        raise QueryError(first["reason"], first["name"])
+    for name in parsed.column_search:
+        engine.column(name, f"search[{name}]")
     table = TableRequest(
         columns=list(columns),
         filters=filters,
-        search=search,
-        column_search=column_search,
-        order=order or list(default_order),
-        start=start,
-        length=length,
+        search=parsed.search,
+        column_search=dict(parsed.column_search),
+        order=[(column.name, descending) for column, descending in parsed.order] or list(default_order),
+        start=parsed.start,
+        length=parsed.length,
     )
-    for name in column_search:
-        engine.column(name, f"search[{name}]")
-    return DataTablesRequest(draw=draw, table=table)
-
-
-def _column_searches_and_order(
-    query: Mapping[str, Any], columns: Sequence[str]
-) -> tuple[dict[str, str], list[tuple[str, bool]]]:
-    column_search: dict[str, str] = {}
-    orders: dict[int, dict[str, str]] = {}
-    for key in query:
-        if match := _COLUMN_KEY.match(key):
-            index = _column_index(int(match[1]), columns, key)
-            if query.get(key, "") not in ("", columns[index]):
-                raise QueryError(f"column {index} is {columns[index]!r}", key)
-        elif match := _COLUMN_SEARCH_KEY.match(key):
-            index = _column_index(int(match[1]), columns, key)
-            if value := query.get(key, "") or "":
-                column_search[columns[index]] = value
-        elif match := _ORDER_KEY.match(key):
-            orders.setdefault(int(match[1]), {})[match[2]] = query.get(key, "") or ""
-    order: list[tuple[str, bool]] = []
-    for index in sorted(orders):
-        spec = orders[index]
-        raw_column = spec.get("column", "")
-        if not _WHOLE.match(raw_column) or int(raw_column) >= len(columns):
-            raise QueryError(f"must be a column number from 0 to {len(columns) - 1}", f"order[{index}][column]")
-        direction = spec.get("dir", "asc")
-        if direction not in ("asc", "desc"):
-            raise QueryError("must be asc or desc", f"order[{index}][dir]")
-        order.append((columns[int(raw_column)], direction == "desc"))
-    return column_search, order
-
-
-def _column_index(index: int, columns: Sequence[str], key: str) -> int:
-    if index >= len(columns):
-        raise QueryError(f"there are only {len(columns)} columns", key)
-    return index
+    return DataTablesRequest(draw=parsed.draw, table=table)
 
 
 # -----------------------------------------------------------------------------------------------------------------

@@ -33,10 +33,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.mfa import has_mfa, step_up_url
-from audit.views import XLSX_TYPE, _Echo, _spreadsheet_safe, xlsx_available
+from core.exports import XLSX_TYPE, Echo, spreadsheet_safe, xlsx_available
+from core.problems import problem
 from core.security import EventType, record_security_event
 from core.templatetags.components import Column
-from core.views_showcase import problem
 
 from . import services
 from .access import (
@@ -349,11 +349,11 @@ def _export(request: HttpRequest, query: ReportQuery, fmt: str) -> HttpResponseB
 
 def _cell(value: Any) -> Any:
     value = json_value(value)
-    return _spreadsheet_safe(value) if isinstance(value, str) else value
+    return spreadsheet_safe(value) if isinstance(value, str) else value
 
 
 def _csv_lines(titles: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield writer.writerow(titles)
     for row in rows:
         yield writer.writerow([_cell(value) for value in row])

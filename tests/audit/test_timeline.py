@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import SecurityEvent
-from audit.views import xlsx_available
+from core.exports import xlsx_available
 from navigation.models import MenuItem
 from tenants import services
 from tenants.models import Page

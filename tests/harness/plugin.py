@@ -54,7 +54,23 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: Any, args
             os.environ["DATABASE_URL"] = os.environ["ATRIUM_TEST_DATABASE_URL"] = database_url
         if redis_url:
             os.environ["REDIS_URL"] = os.environ["ATRIUM_TEST_REDIS_URL"] = redis_url
+    if is_xdist_worker:
+        _give_worker_its_own_redis_database()
     return (yield)
+
+
+def _give_worker_its_own_redis_database() -> None:
+    """Point each pytest-xdist worker at its own Redis database (gw0 → 1, gw1 → 2, …).
+
+    The workers share the controller's private Redis, and tests clear the cache (FLUSHDB) between tests: on one
+    shared database a worker would wipe another's sessions and throttling counters mid-test.
+    """
+    url = os.environ.get("REDIS_URL", "")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if not url or not worker.startswith("gw"):
+        return
+    base, _, _database = url.rpartition("/")
+    os.environ["REDIS_URL"] = f"{base}/{int(worker[2:]) % 15 + 1}"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.utils.urls import replace_query_param
 
 from api.errors import InvalidQueryParameter
-from audit.queries import HistoryModel, TimelineFilters, _model_rows, scope_models, timeline_rows
+from audit.queries import HistoryModel, TimelineFilters, model_rows, scope_models, timeline_rows
 from tenants.models import Section
 
 CURSOR_PARAM = "cursor"
@@ -82,7 +82,7 @@ def history_rows(
     for hm in scope_models(section):
         if filters.model is not None and hm.key != filters.model.key:
             continue
-        rows = _model_rows(hm, section, filters)
+        rows = model_rows(hm, section, filters)
         if object_id is not None:
             rows = rows.filter(**{hm.pk_column: object_id})
         if position is not None:
