@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from .directory import mock_directory
 from .models import DirectorySource, User, load_active_user
-from .services import sync_user_from_directory
+from .services import sync_user_from_mock_directory
 
 MAX_USERNAME_LENGTH = 150
 
@@ -26,9 +26,7 @@ class MockDirectoryBackend(BaseBackend):
         entry = directory.check_password(username, password)
         if entry is None:
             return None
-        return sync_user_from_directory(
-            entry.profile(), source=DirectorySource.MOCK, managed_groups=directory.snapshot().groups
-        )
+        return sync_user_from_mock_directory(entry.profile(), directory.snapshot().groups)
 
     def get_user(self, user_id: int) -> User | None:
         return load_active_user(user_id)

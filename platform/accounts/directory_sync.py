@@ -19,7 +19,7 @@ from core.security import EventType, record_security_event
 from core.services import run_in_transaction
 
 from .models import DirectorySource, User
-from .services import sync_user_from_directory
+from .services import sync_user_from_mock_directory
 
 # What the report compares before and after each user's refresh.
 TRACKED_FIELDS = ("first_name", "last_name", "email", "department", "title", "is_staff", "is_superuser")
@@ -208,7 +208,7 @@ class _MockSource(_Source):
         entry = self.snapshot.entries.get(user.username)
         if entry is None or entry.disabled:
             return False
-        sync_user_from_directory(entry.profile(), source=self.source, managed_groups=self.snapshot.groups)
+        sync_user_from_mock_directory(entry.profile(), self.snapshot.groups)
         return True
 
 

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from core.security import EventType, record_security_event
 from core.services import run_in_transaction
 
-from .models import MirroredGroup, User
+from .models import DirectorySource, MirroredGroup, User
 
 
 @dataclass(frozen=True)
@@ -101,10 +101,30 @@ def sync_user_from_identity_provider(profile: DirectoryProfile, *, source: str) 
     """
 
     def work() -> User:
-        for name in sorted(set(profile.groups)):
-            group, _ = Group.objects.get_or_create(name=name)
-            MirroredGroup.objects.get_or_create(group=group, source=source)
-        managed = MirroredGroup.objects.filter(source=source).values_list("group__name", flat=True)
-        return sync_user_from_directory(profile, source=source, managed_groups=set(managed))
+        managed = remember_managed_groups(source, profile.groups)
+        return sync_user_from_directory(profile, source=source, managed_groups=managed)
 
     return run_in_transaction(work)
+
+
+def sync_user_from_mock_directory(profile: DirectoryProfile, directory_groups: Iterable[str]) -> User:
+    """Sign-in or sync against the mock directory file: its groups, and any it listed before, are mirrored."""
+
+    def work() -> User:
+        managed = remember_managed_groups(DirectorySource.MOCK, [*directory_groups, *profile.groups])
+        return sync_user_from_directory(profile, source=DirectorySource.MOCK, managed_groups=managed)
+
+    return run_in_transaction(work)
+
+
+def remember_managed_groups(source: str, reported: Iterable[str]) -> set[str]:
+    """Record the groups a source reports now as its `MirroredGroup`s; return every group it has ever managed.
+
+    A group that disappears from the source (dropped from the mock directory's file, no longer sent by the IdP)
+    is still the source's: its members are removed at the next sync instead of keeping it as a local group.
+    Call inside the transaction that mirrors the memberships.
+    """
+    for name in sorted(set(reported)):
+        group, _ = Group.objects.get_or_create(name=name)
+        MirroredGroup.objects.get_or_create(group=group, source=source)
+    return set(MirroredGroup.objects.filter(source=source).values_list("group__name", flat=True))

@@ -115,3 +115,23 @@ def test_a_directory_that_lists_nobody_deactivates_nobody(directory_file):
     report = sync_directory()
     assert not report.ok and "none of the 2 users" in report.error
     assert User.objects.filter(is_active=True, source="mock").count() == 2
+
+
+def test_a_group_dropped_from_the_directory_is_taken_away_and_local_groups_stay(directory_file):
+    """A group the directory no longer lists at all is still the directory's: its members lose it at the next sync."""
+    data, write = directory_file
+    data["groups"]["finance-bank-details"] = "See bank details in finance reports"
+    data["users"]["fiona"]["groups"].append("finance-bank-details")
+    write(data)
+    sign_in("fiona")
+    User.objects.get(username="fiona").groups.add(Group.objects.create(name="local-project"))
+    assert "finance-bank-details" in groups_of("fiona")
+
+    del data["groups"]["finance-bank-details"]
+    data["users"]["fiona"]["groups"].remove("finance-bank-details")
+    write(data)
+    call_command("sync_directory", stdout=io.StringIO())
+
+    assert groups_of("fiona") == {"finance-editors", "finance-staff", "local-project"}
+    sign_in("fiona")  # signing in again mirrors the same way
+    assert groups_of("fiona") == {"finance-editors", "finance-staff", "local-project"}
