@@ -8,6 +8,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist workers for `make test` (CI has two cores); TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 2
 
 # What the test suite needs from the system: MariaDB and Redis servers (started privately by the harness), and
 # the headers to compile mysqlclient and python-ldap.
@@ -77,7 +79,7 @@ docs: venv-test
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir $$(mktemp -d)
 
 pytest: venv-test node
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=30
 
 bench: system-packages venv-test node  ## Benchmarks (tests/perf); not part of `make test`
 	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y -q wrk; else echo "Install wrk: sudo apt-get install wrk"; exit 1; fi; }

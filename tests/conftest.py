@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -29,6 +30,41 @@ def _fresh_cache() -> Iterator[None]:
     yield
     cache.clear()
     clear_local_cache()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Groups for pytest-xdist's `--dist loadgroup` (`make test` runs two workers): a test file runs on one worker,
+    so its module fixtures (a browser, a generated API schema) are made once, and every test under tests/ha runs
+    on the same worker, so one run starts one three-node Galera cluster rather than one per worker."""
+    for item in items:
+        group = "galera" if item.nodeid.startswith("tests/ha/") else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+# Rows that data migrations create. A transactional test (live server, transaction=True) ends with a flush that
+# empties every table; these are put back after it, so the tests that follow on the same worker, in any order
+# (pytest-xdist), see the database that `migrate` makes.
+DATA_MIGRATIONS = (
+    ("themes.migrations.0003_bundled_themes", "create_bundled_themes"),
+    ("audit.migrations.0002_default_alert_rules", "create_default_rules"),
+)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After the flush that ends a transactional test (fixture teardown, hence after `yield`), re-seed."""
+    result = yield
+    marker = item.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+    if transactional or {"live_server", "transactional_db"} & set(getattr(item, "fixturenames", ())):
+        from django.apps import apps
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            for module, function in DATA_MIGRATIONS:
+                getattr(importlib.import_module(module), function)(apps, None)
+    return result
 
 
 def need_server(kind: str, available: bool) -> None:

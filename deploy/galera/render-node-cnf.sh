@@ -5,7 +5,7 @@
 #
 # Environment (defaults in brackets):
 #   GALERA_CLUSTER_NAME   [atrium-prod]
-#   GALERA_NODES          comma-separated addresses of all three nodes, e.g. 10.1.2.11,10.1.2.12,10.1.2.13
+#   GALERA_NODES          comma-separated addresses of all three nodes, e.g. 10.10.2.11,10.10.2.12,10.10.2.13
 #                         (required)
 #   GALERA_SST_PASSWORD   the SST user's password (required; keep the rendered file mode 0640 root:mysql)
 #   GALERA_BUFFER_POOL    [4G] innodb_buffer_pool_size (about 60-70 % of the node's memory)

@@ -9,12 +9,16 @@ the environment (/etc/atrium/atrium.env and the unit's `GUNICORN_BIND`):
   make about 2 x cores + 2 in all, gunicorn's usual rule of thumb for sync workers).
 - `GUNICORN_TIMEOUT`: seconds a request may take before its worker is killed (nginx waits 35 s: keep it below).
 
-Reloads: `systemctl reload atrium-web@8001` sends HUP: gunicorn starts new workers with the new code and stops
-the old ones when they finish their requests (no preload_app, so the new workers import the new code).
+Restart or reload: a release (new code, a switched /srv/atrium/app link) or a change of /etc/atrium/atrium.env needs
+`systemctl restart atrium-web@8001`, then @8002 once the first is ready (docs/runbooks/deploy-and-rolling-upgrade.md):
+a HUP reload forks the new workers from the running master, which keeps its working directory, interpreter and
+environment. `systemctl reload` (HUP) is for a change of this file's values only: gunicorn re-reads it, starts new
+workers and stops the old ones when they finish their requests (no preload_app, so the workers import the app).
 """
 
 import multiprocessing
 import os
+import shutil
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8001")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() + 1))
@@ -45,3 +49,42 @@ pythonpath = "platform,."
 wsgi_app = "atrium.wsgi:application"
 accesslog = "-"  # stdout -> journald; nginx writes the JSON access log with the request id
 errorlog = "-"
+
+
+# prometheus_client's multiprocess mode (docs/monitoring.md, "Many workers, one answer"): the unit sets
+# PROMETHEUS_MULTIPROC_DIR for web instances only. The directory must be empty when the master starts (a
+# restart is a counter reset), and each exited worker is marked dead so that its live gauges are dropped.
+def on_starting(server):
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, mode=0o750, exist_ok=True)
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """On SIGTERM, stop listening at once, then finish the request in hand (gunicorn's own handler does that).
+
+    The master closes its copy of the listening socket on TERM, but a sync worker keeps its copy until it exits,
+    after the request it is serving. Meanwhile the kernel still completes connections into the socket's backlog,
+    nobody accepts them, and they are reset when the last worker exits; nginx has sent the request by then, so it
+    may not pass a POST to the other instance (502). With every copy closed at once, new connections are refused,
+    and nginx retries those on the other instance whatever the method (nothing was sent). A HUP reload is not
+    affected: the master and the new workers keep the socket open.
+    """
+    import signal
+
+    graceful_exit = signal.getsignal(signal.SIGTERM)
+
+    def stop_listening_then_exit(signum, frame):
+        for listener in worker.sockets:
+            listener.close()
+        graceful_exit(signum, frame)
+
+    signal.signal(signal.SIGTERM, stop_listening_then_exit)

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -132,6 +133,24 @@ def on_signed_out(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -
     _record(EventType.SIGN_OUT, request=request, user=user)
 
 
+def attempted_method(request: HttpRequest | None, credentials: dict[str, Any] | None = None) -> str:
+    """How a refused sign-in was tried (the session records the method only after a success), for the sign-in
+    metrics: from what was passed to authenticate(), else from the view, else the password form's directory."""
+    credentials = credentials or {}
+    if "session_info" in credentials:
+        return "saml"
+    if "nonce" in credentials:
+        return "oidc"
+    if credentials.get("break_glass"):
+        return "local"
+    url_name = str(getattr(getattr(request, "resolver_match", None), "url_name", "") or "")
+    if url_name == "break-glass":
+        return "local"
+    if url_name.startswith(("oidc-", "saml-")):
+        return url_name.split("-", 1)[0]
+    return str(getattr(settings, "ATRIUM_DIRECTORY", ""))  # the sign-in form: mock or ldap
+
+
 @receiver(user_login_failed)
 def on_sign_in_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
@@ -143,9 +162,17 @@ def on_sign_in_failed(
         username=_truncate(credentials.get("username", ""), 150),
         success=False,
         reason=reason,
+        method=attempted_method(request, credentials),
     )
 
 
 @receiver(user_locked_out)
 def on_locked_out(sender: Any, request: HttpRequest, username: str | None = None, **kwargs: Any) -> None:
-    _record(EventType.LOCKED_OUT, request=request, username=username or "", success=False, reason="too many failures")
+    _record(
+        EventType.LOCKED_OUT,
+        request=request,
+        username=username or "",
+        success=False,
+        reason="too many failures",
+        method=attempted_method(request),
+    )

@@ -13,6 +13,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from core.logging import logging_config
 from themes.packages import static_dirs as theme_static_dirs
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -41,6 +42,9 @@ DEBUG = env.bool("DEBUG", default=ATRIUM_ENV == "dev")
 
 INSECURE_DEFAULT_SECRET_KEY = "django-insecure-atrium-development-only-never-use-in-uat-or-prod"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEFAULT_SECRET_KEY)
+# Old keys kept during a rotation (comma-separated): sessions, signed values and API tokens made with them stay
+# valid until the list is emptied (docs/runbooks/rotating-secrets.md). A leaked key never goes here.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if IS_DEPLOYED else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -84,6 +88,7 @@ LOCAL_APPS = [
     "jobs",
     "reports",
     "feedback",
+    "analytics",
     "demo",
     "api",
     "monitoring",
@@ -94,6 +99,8 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # Middleware  https://docs.djangoproject.com/en/5.2/topics/http/middleware/
 # ---------------------------------------------------------------------------------------------------------------
 MIDDLEWARE = [
+    # django-prometheus times the whole stack from here to PrometheusAfterMiddleware (docs/monitoring.md).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Health probes and /metrics are answered here, before sessions, sections and themes (see the module).
@@ -111,9 +118,14 @@ MIDDLEWARE = [
     "accounts.oidc.AtriumSessionRefresh",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Per-section request metrics and the log context (user id); outside SectionMiddleware to see all its answers.
+    "monitoring.middleware.RequestMetricsMiddleware",
     "tenants.middleware.SectionMiddleware",
+    "analytics.middleware.PageViewMiddleware",
     "accounts.middleware.AdminMfaMiddleware",
     "themes.middleware.ThemeMiddleware",
+    # Per-view metrics of django-prometheus; outside Axes, so its lock-out answers are counted too.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Axes goes last so it sees the outcome of the authentication attempts made by the views above it.
     "axes.middleware.AxesMiddleware",
 ]
@@ -168,6 +180,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": DATABASES["default"]["OPTIONS"]["collation"]}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django's backend plus one retry of a connection attempt that a dying Galera node dropped (core/dbbackend).
+    DATABASES["default"]["ENGINE"] = "core.dbbackend"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # How often a write service retries a transaction that MariaDB/Galera aborted (deadlock 1213, lock wait 1205).
@@ -352,11 +366,40 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"
 # /metrics answers these networks (CIDR), or any client sending `Authorization: Bearer <METRICS_TOKEN>`.
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Backups: where the nightly dumps (*.sql.gz, *.sql) land, and how the job monitoring.verify-backup checks the newest:
+# restored into BACKUP_SCRATCH_DATABASE_URL (dropped and recreated: never the live database, which is refused), its
+# key tables compared with the live ones. See docs/monitoring.md ("Backup verification").
+BACKUP_DIR = env.str("BACKUP_DIR", default="")
+BACKUP_MAX_AGE_HOURS = env.float("BACKUP_MAX_AGE_HOURS", default=26.0)
+BACKUP_SCRATCH_DATABASE_URL = env.str("BACKUP_SCRATCH_DATABASE_URL", default="")
+BACKUP_MIN_ROW_RATIO = env.float("BACKUP_MIN_ROW_RATIO", default=0.9)
+BACKUP_CLIENT = env.str("BACKUP_CLIENT", default="")  # empty: `mariadb`, else `mysql`, from PATH
+BACKUP_KEEP_SCRATCH = env.bool("BACKUP_KEEP_SCRATCH", default=False)
+BACKUP_VERIFY_TIMEOUT_SECONDS = env.int("BACKUP_VERIFY_TIMEOUT_SECONDS", default=3 * 60 * 60)
 # Who gets mail when nothing more specific is configured (bug reports for platform pages, server errors):
 # ADMINS="Ops Team <ops@example.com>,Second <second@example.com>"
 ADMINS = [parseaddr(entry) for entry in env.list("ADMINS", default=[])]
 # /-/health/ready keeps its result this long per process: the F5 polls every second from each member.
 HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=1.0)
+
+# ---- Analytics: page views and time on page (docs/analytics.md) -------------------------------------------------
+# Off by default under ATRIUM_ENV=test, so other apps' tests (query counts) never see its buffered writes; the
+# analytics tests and the benchmark switch it on.
+ANALYTICS_ENABLED = env.bool("ANALYTICS_ENABLED", default=ATRIUM_ENV != "test")
+# Paths never recorded: the admin, the API, probes and metrics, files, and the beacon itself.
+ANALYTICS_EXCLUDED_PREFIXES = env.list(
+    "ANALYTICS_EXCLUDED_PREFIXES",
+    default=["/admin/", "/api/", "/-/", "/metrics", "/static/", "/media/", "/analytics/beacon/", "/favicon.ico"],
+)
+# Views are buffered per process and written with one bulk INSERT when the buffer holds this many rows or its
+# oldest row is this old (and at process exit); a kill -9 loses at most one buffer.
+ANALYTICS_BUFFER_SIZE = env.int("ANALYTICS_BUFFER_SIZE", default=200)
+ANALYTICS_FLUSH_SECONDS = env.float("ANALYTICS_FLUSH_SECONDS", default=10.0)
+# The longest time on page a beacon may report (8 hours), and how long a page's beacon token stays valid.
+ANALYTICS_MAX_DURATION_MS = env.int("ANALYTICS_MAX_DURATION_MS", default=8 * 60 * 60 * 1000)
+ANALYTICS_BEACON_MAX_AGE_SECONDS = env.int("ANALYTICS_BEACON_MAX_AGE_SECONDS", default=24 * 60 * 60)
+# A visit ends after this many minutes without a page view (entry and exit pages, paths).
+ANALYTICS_VISIT_GAP_MINUTES = env.int("ANALYTICS_VISIT_GAP_MINUTES", default=30)
 
 # ---- E-mail ------------------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str(
@@ -417,6 +460,17 @@ CONSTANCE_CONFIG = {
         str,
     ),
     "SESSION_IDLE_TIMEOUT_MINUTES": (60, "Sign a user out after this many minutes without a request.", int),
+    "ANALYTICS_PSEUDONYMISE_DAYS": (
+        30,
+        "After this many days, page visits keep only a keyed pseudonym of the user (uniques still count).",
+        int,
+    ),
+    "ANALYTICS_ALLOW_OPT_OUT": (True, "Users may switch off the recording of their page visits.", bool),
+    "ANALYTICS_RECORDING": (
+        True,
+        "Record page visits and time on page (switch off to stop recording at once, without a deployment).",
+        bool,
+    ),
 }
 CONSTANCE_CONFIG_FIELDSETS = {
     "Support": ("SUPPORT_EMAIL", "BANNER_TEXT"),
@@ -428,6 +482,7 @@ CONSTANCE_CONFIG_FIELDSETS = {
     ),
     "Security": ("SECURITY_CONTACTS",),
     "Sessions": ("SESSION_IDLE_TIMEOUT_MINUTES",),
+    "Analytics": ("ANALYTICS_RECORDING", "ANALYTICS_ALLOW_OPT_OUT", "ANALYTICS_PSEUDONYMISE_DAYS"),
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -605,36 +660,24 @@ _refuse_unsafe()
 # Logging  https://docs.djangoproject.com/en/5.2/topics/logging/
 # ---------------------------------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        },
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
-        # The security stream: one JSON object per line, to its own file when SECURITY_LOG_FILE is set.
-        "security": {
-            "class": "logging.FileHandler" if env.str("SECURITY_LOG_FILE", default="") else "logging.StreamHandler",
-            **({"filename": env.str("SECURITY_LOG_FILE")} if env.str("SECURITY_LOG_FILE", default="") else {}),
-            "formatter": "json",
-            "filters": ["request_id"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},
-        "xmlschema": {"level": "WARNING"},
-        "atrium.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
-    },
-}
+# `json`: one JSON object per line with request_id, section and user_id (uat/prod: for journald and the log shipper);
+# `plain`: readable lines (development). Both go to standard output; see docs/monitoring.md.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if IS_DEPLOYED else "plain")
+# Also send every line to syslog (RFC 5424 header, JSON body): `host:port` (UDP) or a socket path such as /dev/log.
+# Off when empty. The security stream uses its own facility, so rsyslog can route it apart (deploy/logging/).
+LOG_SYSLOG_ADDRESS = env.str("LOG_SYSLOG_ADDRESS", default="")
+LOG_SYSLOG_FACILITY = env.str("LOG_SYSLOG_FACILITY", default="local0")
+LOG_SYSLOG_SECURITY_FACILITY = env.str("LOG_SYSLOG_SECURITY_FACILITY", default="authpriv")
+# The security stream (JSON lines) goes to this file when set, else to standard error.
+SECURITY_LOG_FILE = env.str("SECURITY_LOG_FILE", default="")
+LOGGING = logging_config(
+    level=LOG_LEVEL,
+    log_format=LOG_FORMAT,
+    syslog_address=LOG_SYSLOG_ADDRESS,
+    syslog_facility=LOG_SYSLOG_FACILITY,
+    security_syslog_facility=LOG_SYSLOG_SECURITY_FACILITY,
+    security_log_file=SECURITY_LOG_FILE,
+)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Atrium

@@ -40,6 +40,7 @@ platform_patterns = [
     path("reports/", include("reports.urls")),
     path("catalog/", include("reports.catalog_urls")),
     path("feedback/", include("feedback.urls")),
+    path("analytics/", include("analytics.urls")),
     path("", include("themes.urls")),
     path("", include("monitoring.urls")),
 ]

@@ -3,23 +3,72 @@
 When Redis is down, reads return the default (so callers fall back to the database), writes are dropped, and
 for `RETRY_AFTER_SECONDS` no connection is attempted at all, so no request pays a connect timeout. The outage is
 logged once when it starts and once when Redis answers again, never per request.
+
+Reads are counted in `atrium_cache_requests_total{cache,result}` (cache: `redis` for the shared cache, `local` for
+the process-local layer of `versioned_get`; result: hit, miss, error), so the hit ratio and outages show on /metrics.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
+from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 logger = logging.getLogger("atrium.cache")
+
+CACHE_REQUESTS = Counter(
+    "atrium_cache_requests",
+    "Cache reads, by cache (redis: the shared cache, local: the process-local layer) and result (hit, miss, error).",
+    ["cache", "result"],
+)
+_counting: ContextVar[bool] = ContextVar("atrium_cache_counting", default=True)
+
+
+@contextlib.contextmanager
+def uncounted() -> Iterator[None]:
+    """Reads in this block are not counted (the readiness probe: one read a second must not make the ratio)."""
+    token = _counting.set(False)
+    try:
+        yield
+    finally:
+        _counting.reset(token)
+
+
+def count_reads(cache: str, result: str, n: int = 1) -> None:
+    if n > 0 and _counting.get():
+        CACHE_REQUESTS.labels(cache, result).inc(n)
+
+
+def _count_result(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any, miss: Any) -> None:
+    """Hits and misses of a successful `get` or `get_many` (a stored value equal to the default counts as a miss)."""
+    if name == "get":
+        count_reads("redis", "miss" if result is miss else "hit")
+    elif name == "get_many":
+        keys = args[0] if args else kwargs.get("keys", ())
+        hits = len(result or {})
+        count_reads("redis", "hit", hits)
+        if hasattr(keys, "__len__"):
+            count_reads("redis", "miss", len(keys) - hits)
+
+
+def _count_error(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    if name == "get":
+        count_reads("redis", "error")
+    elif name == "get_many":
+        keys = args[0] if args else kwargs.get("keys", ())
+        count_reads("redis", "error", len(keys) if hasattr(keys, "__len__") else 1)
+
 
 _FAILURES = (ConnectionInterrupted, RedisError, OSError)
 
@@ -86,13 +135,16 @@ class FailSafeRedisCache(RedisCache):
             if name == "get":
                 miss = kwargs.get("default", args[1] if len(args) > 1 else None)
             if self._down_since is not None and time.monotonic() < self._retry_at:
+                _count_error(name, args, kwargs)  # not even tried: Redis is down
                 return miss
             try:
                 result = method(*args, **kwargs)
             except _FAILURES as exc:
                 self._record_failure(exc)
+                _count_error(name, args, kwargs)
                 return miss
             self._record_success()
+            _count_result(name, args, kwargs, result, miss)
             return result
 
         return call
@@ -121,7 +173,10 @@ def versioned_get(key: str, compute: Callable[[], Any], timeout: int = 3600) -> 
         value = _local.get(key, _MISSING)
         if value is not _MISSING:
             _local.move_to_end(key)
-            return value
+    if value is not _MISSING:
+        count_reads("local", "hit")
+        return value
+    count_reads("local", "miss")
     from django.core.cache import cache
 
     value = cache.get(key, _MISSING)

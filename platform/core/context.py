@@ -1,4 +1,4 @@
-"""Per-request context held in ContextVars: the current section and the request id.
+"""Per-request context held in ContextVars: the current section, the request id and the request itself.
 
 ContextVars (not thread-locals) so the values are right under threads and asyncio alike, and so that code far
 from the request (managers, logging filters, services) can read them without having the request passed in.
@@ -10,6 +10,8 @@ from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from tenants.models import Section
 
 _current_section: ContextVar[Section | None] = ContextVar("atrium_current_section", default=None)
@@ -60,3 +62,23 @@ def set_request_id(value: str) -> Token[str]:
 def reset_request_id(token: Token[str]) -> None:
     """Undo `set_request_id`."""
     _request_id.reset(token)
+
+
+# The request being served, for the logging filter (core.logging), which reads the user from it without ever loading
+# it: a filter that ran a query could recurse into the database logger. Set by monitoring.middleware.
+_current_request: ContextVar[HttpRequest | None] = ContextVar("atrium_current_request", default=None)
+
+
+def current_request() -> HttpRequest | None:
+    """The request being served (None outside a request, and before the request-context middleware)."""
+    return _current_request.get()
+
+
+def set_current_request(request: HttpRequest | None) -> Token[Any]:
+    """Record the request being served; pass the token to `reset_current_request` afterwards."""
+    return _current_request.set(request)
+
+
+def reset_current_request(token: Token[Any]) -> None:
+    """Undo `set_current_request`."""
+    _current_request.reset(token)

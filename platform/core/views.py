@@ -6,7 +6,10 @@ one error format whether DRF or Django produced the error.
 
 from __future__ import annotations
 
+import sys
+
 from django.core.exceptions import SuspiciousOperation
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -75,8 +78,40 @@ def gone(request: HttpRequest, message: str = "") -> HttpResponse:
     return _error_page(request, 410, "This section has been archived", message or "Its content is no longer served.")
 
 
+# MariaDB client errors that mean the connection to the database was lost or could not be made (a Galera node
+# failing under HAProxy): 2002/2003 cannot connect, 2006 server gone away, 2013 lost connection, 4031 disconnected.
+DATABASE_CONNECTION_LOST = frozenset({2002, 2003, 2006, 2013, 4031})
+
+
+def database_connection_lost() -> bool:
+    """Whether the exception being handled is a lost database connection (server_error runs inside the except)."""
+    exc = sys.exc_info()[1]
+    return isinstance(exc, OperationalError) and bool(exc.args) and exc.args[0] in DATABASE_CONNECTION_LOST
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
-    """500: rendered without a database or template context processors that might themselves be failing."""
+    """500: rendered without a database or template context processors that might themselves be failing.
+
+    A lost database connection answers 503 with Retry-After instead: the next connection goes to a working node
+    (HAProxy), so nginx passes an idempotent request on to the other instance (proxy_next_upstream http_503) and
+    API clients know to retry; Django drops the broken connection at the end of the request.
+    """
+    if database_connection_lost():
+        response: HttpResponse
+        if _is_api(request):
+            response = problem(
+                503,
+                "The database connection was lost; retry the request.",
+                instance=request.path,
+                request_id=getattr(request, "id", ""),
+                code="database_unavailable",
+            )
+        else:
+            response = HttpResponse(
+                "The service is briefly unavailable. Please try again.", status=503, content_type="text/plain"
+            )
+        response["Retry-After"] = "1"
+        return response
     if _is_api(request):
         return _api_problem(request, 500, "The server failed to answer. Quote the request id when you report it.")
     from django.template import loader

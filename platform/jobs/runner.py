@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from core.services import is_retryable
@@ -110,7 +110,20 @@ def run_job(name: str) -> JobRun | leases.Held:
         _execute(spec, run)
         return run
     finally:
+        reconnect_if_lost()
         leases.release(lease)
+
+
+def reconnect_if_lost() -> None:
+    """Check the database connection as a web request does at its start, and reconnect if it is gone.
+
+    A job can outlive its connection (a Galera node lost behind HAProxy, a server timeout during a long fetch); the
+    run's outcome and the lease's release must still reach the database, or the run stays "running" and the lease
+    blocks every runner until it expires. Django's health check (CONN_HEALTH_CHECKS) pings before the next query
+    once `close_if_unusable_or_obsolete` has run. Inside a transaction (a caller's, a test's) nothing is swapped.
+    """
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
 
 
 def run_requested(limit: int | None = None) -> list[tuple[JobRequest, JobRun | leases.Held | None]]:
@@ -201,6 +214,7 @@ def _execute(spec: JobSpec, run: JobRun) -> None:
         run.outcome = Outcome.TIMEOUT
         run.message = f"Stopped after its timeout of {spec.timeout} s."
         run.error = traceback.format_exc()
+    reconnect_if_lost()
     run.finished_at = timezone.now()
     run.duration_seconds = round(time.monotonic() - started, 3)
     run.attempts = context.attempt

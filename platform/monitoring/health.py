@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 
+from core.cache import uncounted
+
 # What a Galera node must report to take traffic (the same rule HAProxy's check uses).
 GALERA_EXPECTED = {
     "wsrep_ready": "ON",
@@ -76,8 +78,9 @@ def check_cache() -> Check:
     available = getattr(cache, "is_available", True)
     key = "atrium:health:probe"
     try:
-        cache.set(key, "1", 5)
-        ok = bool(available) and cache.get(key) == "1"
+        with uncounted():  # the probe's read must not count towards the hit ratio
+            cache.set(key, "1", 5)
+            ok = bool(available) and cache.get(key) == "1"
     except Exception as exc:  # noqa: BLE001 - any cache failure is "degraded", never an error page
         return Check("cache", False, False, f"unreachable: {exc}")
     return Check("cache", ok, False, "" if ok else "unreachable: serving from the database")

@@ -9,11 +9,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from core.net import client_ip
 
-from .collectors import TABLE_COLLECTORS
+from .exposition import render
 from .health import readiness
 
 
@@ -49,23 +49,12 @@ def metrics_allowed(request: HttpRequest) -> bool:
 @never_cache
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus exposition: request metrics and Atrium's own gauges, refreshed from the tables first."""
+    """Prometheus exposition: request metrics and Atrium's own gauges, refreshed from the tables first
+    (monitoring.exposition: also how gunicorn's workers add up)."""
     if not metrics_allowed(request):
         return JsonResponse(
             {"title": "Forbidden", "status": 403, "detail": "Metrics are served to the monitoring networks only."},
             status=403,
             content_type="application/problem+json",
         )
-    from jobs.metrics import collect_freshness
-
-    collect_freshness()
-    return HttpResponse(generate_latest(REGISTRY) + generate_latest(table_registry()), content_type=CONTENT_TYPE_LATEST)
-
-
-def table_registry() -> CollectorRegistry:
-    """A registry of the table-backed collectors, kept apart from the process registry: they query the database,
-    so only a scrape of /metrics runs them, never a library that walks the global registry."""
-    registry = CollectorRegistry(auto_describe=False)
-    for collector in TABLE_COLLECTORS:
-        registry.register(collector)
-    return registry
+    return HttpResponse(render(), content_type=CONTENT_TYPE_LATEST)

@@ -34,7 +34,10 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+# One browser per test module, not per session: Playwright's sync API keeps an asyncio loop running in this
+# thread while it is started, and code that checks for a running loop (django-constance returns awaitable
+# proxies then) would misbehave in every later test of the same worker process.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     executable = chromium_path()
     try:

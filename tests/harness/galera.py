@@ -20,9 +20,12 @@ state transfer). Nothing here depends on Django.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
+import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -204,6 +207,73 @@ class GaleraCluster:
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+    # -------------------------------------------------------------------------------------------------------
+    # Failures and recovery of one node (the failover tests)
+    # -------------------------------------------------------------------------------------------------------
+    def kill(self, number: int) -> None:
+        """`kill -9` node `number` (no shutdown: its data directory is left as a crash leaves it)."""
+        node = self.node(number)
+        if node.process is not None and node.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(node.process.pid, signal.SIGKILL)
+            node.process.wait(timeout=10)
+
+    def stop_node(self, number: int) -> None:
+        """Stop node `number` cleanly (SIGTERM): it leaves the cluster and comes back by IST."""
+        stop_process(self.node(number).process)
+
+    def restart(self, number: int, timeout: float = 120.0) -> float:
+        """Start node `number` again as systemd's mariadb.service does, and wait until it is Synced; seconds taken.
+
+        After a crash, grastate.dat holds no position (seqno -1), so a plain start would ask for a full state
+        transfer. Like `galera_recovery` (the unit's ExecStartPre), recover the last committed position from InnoDB
+        first (`--wsrep-recover`) and start with `--wsrep-start-position`: a node back within the gcache window then
+        catches up by IST, without blocking a donor as an rsync SST does.
+        """
+        node = self.node(number)
+        if node.running():
+            raise RuntimeError(f"Galera node {node.name} is running")
+        began = time.monotonic()
+        deadline = began + timeout
+        mariadbd = find_binary("mariadbd")
+        position = self._recover_position(mariadbd, node, deadline)
+        start = [f"--wsrep-start-position={position}"] if position else []
+        with node.console_log.open("ab") as console:
+            node.process = subprocess.Popen(
+                [mariadbd, f"--defaults-file={node.config}", *start],
+                stdout=console,
+                stderr=console,
+                start_new_session=True,
+            )
+        try:
+            self._wait_until_synced(node, deadline)
+            for other in self.nodes:
+                if other.running():
+                    self._wait_for_status(other, "wsrep_cluster_size", str(self.size), deadline)
+        except ServerUnavailable as exc:
+            raise ServerUnavailable(f"{exc}\n{self.log_tails()}") from exc
+        return time.monotonic() - began
+
+    def _recover_position(self, mariadbd: str, node: GaleraNode, deadline: float) -> str:
+        """The node's last committed `uuid:seqno`, read from InnoDB by `mariadbd --wsrep-recover` ("" if none)."""
+        result = subprocess.run(
+            [mariadbd, f"--defaults-file={node.config}", "--wsrep-recover", "--disable-log-error"],
+            capture_output=True,
+            text=True,
+            timeout=max(5.0, deadline - time.monotonic()),
+            check=False,
+        )
+        with node.console_log.open("a", encoding="utf-8") as console:
+            console.write(result.stderr)
+        if result.returncode != 0:
+            raise ServerUnavailable(f"--wsrep-recover failed on {node.name}: {result.stderr[-2000:]}")
+        found = re.search(r"WSREP: Recovered position: *(\S+)", result.stderr)
+        return found.group(1) if found else ""
+
+    def status_of(self, number: int, variable: str) -> str | None:
+        """One `SHOW STATUS` value of node `number`, or None while it does not answer."""
+        return self.status(self.node(number), variable)
 
     # -------------------------------------------------------------------------------------------------------
     # Internals

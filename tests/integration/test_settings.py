@@ -173,3 +173,21 @@ def test_dev_defaults_use_sqlite_local_memory_and_the_mock_directory(tmp_path: P
         "debug": True,
     }, output(result)
     assert var_dir.is_dir(), "dev settings should create ATRIUM_VAR_DIR for the SQLite database"
+
+
+def test_old_secret_keys_in_secret_key_fallbacks_still_verify_during_a_rotation(tmp_path: Path) -> None:
+    """docs/runbooks/rotating-secrets.md: the old key goes into SECRET_KEY_FALLBACKS, so what it signed still works."""
+    old_keys = [secrets.token_urlsafe(48), secrets.token_urlsafe(48)]
+    environment = {**deployed_environment("prod", tmp_path), "SECRET_KEY_FALLBACKS": ",".join(old_keys)}
+    script = (
+        "from django.core import signing\n"
+        f"print(signing.loads(signing.dumps('signed before the rotation', key={old_keys[1]!r})))\n"
+    )
+    result = manage("shell", "--verbosity", "0", "-c", script, env=environment)
+    assert result.returncode == 0, output(result)
+    assert result.stdout.strip().splitlines()[-1] == "signed before the rotation"
+
+    check = manage("check", "--deploy", "--fail-level", "WARNING", env=environment)
+    assert check.returncode == 0, output(check)
+    weak = {**environment, "SECRET_KEY_FALLBACKS": "short"}
+    assert manage("check", "--deploy", "--fail-level", "WARNING", env=weak).returncode != 0

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from analytics.demo import seed_demo_traffic
 from demo.services import DEMO_FILE, load_demo
 
 
@@ -27,4 +28,5 @@ class Command(BaseCommand):
             raise CommandError(f"Demo file {path} is not valid: {exc}") from exc
         for line in lines:
             self.stdout.write(line)
+        self.stdout.write("\n".join(seed_demo_traffic()))  # a month of visits for the analytics dashboards, once
         self.stdout.write(self.style.SUCCESS("Demo loaded. Sign in with any demo user and the password atrium-demo."))

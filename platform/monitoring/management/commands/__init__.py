@@ -1,1 +1,1 @@
-"""`manage.py health`."""
+"""`manage.py health` and `manage.py verify_backup`."""

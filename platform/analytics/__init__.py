@@ -1,0 +1,1 @@
+"""User journey analytics: page views, time on page, daily aggregates and the dashboards built on them."""

@@ -1,0 +1,1 @@
+"""`manage.py seed_analytics` and `manage.py aggregate_analytics`."""
