@@ -55,6 +55,8 @@ DATA_MIGRATIONS = (
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     """After the flush that ends a transactional test (fixture teardown, hence after `yield`), re-seed."""
     result = yield
+    if nextitem is None:
+        return result  # the session's last test: its teardown has just destroyed the test database
     marker = item.get_closest_marker("django_db")
     transactional = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
     if transactional or {"live_server", "transactional_db"} & set(getattr(item, "fixturenames", ())):

@@ -105,8 +105,6 @@ def test_the_dashboards_draw_the_demo_traffic(page, analytics_live):
     assert first_row.inner_text() == "/finance/"  # the most viewed page first
     page.wait_for_timeout(800)  # the charts' animation
     page.screenshot(path=str(DOCS_IMG / "analytics-section.png"))
-    page.screenshot(path=str(DOCS_IMG / "analytics-section-full.png"), full_page=True)
-    page.locator("#analytics-paths").scroll_into_view_if_needed()
     assert_no_page_problems(page)
 
     page.goto(f"{base}/analytics/privacy/")

@@ -143,9 +143,10 @@ def test_an_empty_backup_directory_fails_the_run(backups: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "complaint"),
     [
-        ("truncated.sql.gz", gzip.compress(b"CREATE TABLE t (id int);\n" * 100)[:60], "corrupt or unreadable"),
+        ("truncated.sql.gz", gzip.compress(b"CREATE TABLE t (id int);\n" * 100, mtime=0)[:60], "corrupt or unreadable"),
         ("garbage.sql", b"this is not SQL at all;\n", "does not restore: ERROR 1064"),
     ],
+    ids=["truncated-gzip", "not-sql"],  # fixed ids: pytest-xdist's workers must collect the same test names
 )
 def test_a_corrupt_backup_fails_with_a_clear_message(backups: Path, name: str, content: bytes, complaint: str) -> None:
     (backups / name).write_bytes(content)
