@@ -41,6 +41,23 @@ def test_a_bug_in_an_api_view_is_a_500_problem_without_the_traceback(token_for, 
 
 
 @pytest.mark.urls("tests.api.urls")
+def test_a_lost_database_connection_is_a_503_to_retry_not_a_500(token_for, bearer, sign_in):
+    """A Galera node dying under HAProxy: nginx passes a 503 page on to the other instance; API clients retry."""
+    client = bearer(token_for("fiona"))
+    client.raise_request_exception = False
+    response = client.get("/api/test/database-gone/")
+    body = assert_problem(response, 503)
+    assert body["code"] == "database_unavailable" and response["Retry-After"] == "1"
+
+    page = sign_in("fiona")
+    page.raise_request_exception = False
+    lost = page.get("/test/database-gone/")
+    assert lost.status_code == 503 and lost["Retry-After"] == "1"
+    other = page.get("/test/database-error/")  # any other database error is a bug: a 500, not "retry"
+    assert other.status_code == 500 and "Retry-After" not in other
+
+
+@pytest.mark.urls("tests.api.urls")
 def test_djangos_own_403_under_api_is_a_problem_and_a_security_event(user, sign_in):
     user("fiona")
     body = assert_problem(sign_in("fiona").get("/api/test/forbidden/"), 403)

@@ -1,6 +1,7 @@
 """A test-only URL configuration: the real routes, plus a few API views that fail or ingest on purpose."""
 
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from rest_framework.request import Request
@@ -15,6 +16,19 @@ handler500 = "core.views.server_error"
 class Boom(APIView):
     def get(self, request: Request) -> Response:
         raise RuntimeError("a bug in an API view")
+
+
+class DatabaseGone(APIView):
+    def get(self, request: Request) -> Response:
+        raise OperationalError(2006, "Server has gone away")
+
+
+def page_database_gone(request: HttpRequest) -> HttpResponse:
+    raise OperationalError(2013, "Lost connection to server during query")
+
+
+def page_syntax_error(request: HttpRequest) -> HttpResponse:
+    raise OperationalError(1054, "Unknown column")
 
 
 class Ingest(APIView):
@@ -34,5 +48,8 @@ urlpatterns = [
     path("api/test/boom/", Boom.as_view()),
     path("api/test/ingest/", Ingest.as_view()),
     path("api/test/forbidden/", plain_django_forbidden),
+    path("api/test/database-gone/", DatabaseGone.as_view()),
+    path("test/database-gone/", page_database_gone),
+    path("test/database-error/", page_syntax_error),
     path("", include("atrium.urls")),
 ]
