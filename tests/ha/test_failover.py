@@ -797,7 +797,6 @@ def build_report(stack: HAStack, recorder: Recorder, marks: dict[str, float]) ->
     return {
         "duration_s": recorder.now(),
         "stack_start_s": stack.timings,
-        "test_copy_fixes": stack.test_copy_fixes,
         "marks": marks,
         "events": recorder.events,
         "phases": recorder.phases,
@@ -826,8 +825,6 @@ def build_report(stack: HAStack, recorder: Recorder, marks: dict[str, float]) ->
 def print_report(report: dict[str, Any]) -> None:
     out = ["", "=" * 100, "HA failover test (issue 10)", "=" * 100]
     out.append(f"duration {report['duration_s']:.0f} s; stack start-up {report['stack_start_s']}")
-    if report["test_copy_fixes"]:
-        out.append(f"test copies carry fixes not yet in deploy/: {report['test_copy_fixes']}")
     out.append("")
     out.append(
         f"{'phase':<24}{'requests':>9}{'pages':>7}{'writes':>7}{'errors':>7}{'retried':>8}{'failed':>7}"

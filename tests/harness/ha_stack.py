@@ -35,10 +35,10 @@ every file (configs, logs, pid files, sockets, certificates) under one temporary
   `nginx -t` validates: paths under the temporary directory, listen ports on 127.0.0.1, a self-signed
   certificate, the two gunicorn ports as the upstream), run as the current user with its own prefix.
 
-`test_copy_fixes` lists changes the test copies of haproxy.cfg and gunicorn.conf.py carry on top of deploy/
-(HAPROXY_FIXES, GUNICORN_FIXES; each is proposed for deploy/ in docs/reliability.md); each is applied only while the
-shipped file lacks it, so once deploy/ has it the test runs the shipped file unchanged, and ATRIUM_HA_SHIPPED_ONLY=1
-leaves them out to show what they are for. `stop()` stops everything in reverse order, whatever state it is in;
+The shipped files are run as they are, apart from the local addresses, ports and paths (every replacement
+must match, so a change to deploy/ that the rendering no longer fits fails loudly).
+
+`stop()` stops everything in reverse order, whatever state it is in;
 `log_tails()` collects the end of every log for a failing test's report.
 """
 
@@ -138,29 +138,10 @@ class CheckAgent:
 # ---------------------------------------------------------------------------------------------------------------
 # Rendering the shipped configuration for this machine
 # ---------------------------------------------------------------------------------------------------------------
-def apply_fixes() -> bool:
-    """False with ATRIUM_HA_SHIPPED_ONLY=1: run deploy/ exactly as shipped, to see what the fixes are for."""
-    return os.environ.get("ATRIUM_HA_SHIPPED_ONLY", "") not in ("1", "true", "yes")
-
-
 def _replace(text: str, old: str, new: str, where: str) -> str:
     if old not in text:
         raise AssertionError(f"{where} no longer contains {old!r}: update tests/harness/ha_stack.py")
     return text.replace(old, new)
-
-
-# Changes the test copy of haproxy.cfg carries until deploy/haproxy/haproxy.cfg has them (see docs/reliability.md):
-# (marker that shows deploy/ has it, old text, new text).
-HAPROXY_FIXES: list[tuple[str, str, str]] = [
-    (
-        "observe layer4",
-        "    default-server port 9200 inter 2s",
-        "    # A refused or failed connection to the writer marks it down at once (and the retry goes to the next\n"
-        "    # node) instead of failing every new connection until three checks have failed.\n"
-        "    option redispatch 1\n"
-        "    default-server observe layer4 error-limit 1 on-error mark-down port 9200 inter 2s",
-    ),
-]
 
 
 def render_haproxy(
@@ -170,7 +151,6 @@ def render_haproxy(
     port: int,
     stats_port: int,
     servers: list[tuple[int, int]],
-    fixes: list[str] | None = None,
 ) -> str:
     """haproxy.cfg for 127.0.0.1: the VIP on `port`, db1..dbN on the (sql port, check port) pairs of `servers`."""
     where = "haproxy.cfg"
@@ -184,11 +164,6 @@ def render_haproxy(
         ("    bind 10.1.2.10:8404\n", f"    bind 127.0.0.1:{stats_port}\n"),
     ):
         text = _replace(text, old, new, where)
-    for marker, old, new in HAPROXY_FIXES if apply_fixes() else []:
-        if marker not in text:
-            text = _replace(text, old, new, where)
-            if fixes is not None:
-                fixes.append(f"haproxy.cfg: {marker}")
     # One check agent per node here, so the port moves from default-server to each server line.
     text, found = re.subn(r"^(\s*default-server\b.*?) port 9200\b", r"\1", text, flags=re.MULTILINE)
     if found != 1:
@@ -202,51 +177,6 @@ def render_haproxy(
         text = pattern.sub(rf"\1 127.0.0.1:{sql_port} check port {check_port}", text)
     leftover = re.findall(r"10\.1\.2\.\d+", text)
     assert not leftover, f"addresses left in the test copy of haproxy.cfg: {leftover}"
-    return text
-
-
-# Changes the test copy of atrium.conf carries until deploy/nginx/atrium.conf has them (see docs/reliability.md).
-NGINX_FIXES: list[tuple[str, str, str]] = []
-
-# What the test copy of gunicorn.conf.py adds until deploy/gunicorn/gunicorn.conf.py has it (docs/reliability.md):
-# (marker that shows deploy/ has it, text appended).
-GUNICORN_FIXES: list[tuple[str, str]] = [
-    (
-        "def post_worker_init(",
-        '''
-
-def post_worker_init(worker):
-    """On SIGTERM, stop listening at once, then finish the request in hand (gunicorn's own handler does that).
-
-    The master closes its copy of the listening socket on TERM, but a sync worker keeps its copy until it exits,
-    after the request it is serving. Meanwhile the kernel still completes connections into the socket's backlog,
-    nobody accepts them, and they are reset when the last worker exits; nginx has sent the request by then, so it
-    may not pass a POST to the other instance (502). With every copy closed at once, new connections are refused,
-    and nginx retries those on the other instance whatever the method (nothing was sent). A HUP reload is not
-    affected: the master and the new workers keep the socket open.
-    """
-    import signal
-
-    graceful_exit = signal.getsignal(signal.SIGTERM)
-
-    def stop_listening_then_exit(signum, frame):
-        for listener in worker.sockets:
-            listener.close()
-        graceful_exit(signum, frame)
-
-    signal.signal(signal.SIGTERM, stop_listening_then_exit)
-''',
-    ),
-]
-
-
-def render_gunicorn_conf(text: str, fixes: list[str] | None = None) -> str:
-    """deploy/gunicorn/gunicorn.conf.py with the GUNICORN_FIXES it lacks (none with ATRIUM_HA_SHIPPED_ONLY=1)."""
-    for marker, addition in GUNICORN_FIXES if apply_fixes() else []:
-        if marker not in text:
-            text += addition
-            if fixes is not None:
-                fixes.append(f"gunicorn.conf.py: {marker.rstrip('(')}")
     return text
 
 
@@ -362,7 +292,6 @@ class HAStack:
     webs: list[WebInstance] = field(default_factory=list)
     nginx_base: Path | None = None
     nginx_port: int = 0
-    test_copy_fixes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     _database_created: bool = False
 
@@ -474,7 +403,6 @@ class HAStack:
                 port=self.haproxy_port,
                 stats_port=self.haproxy_stats_port,
                 servers=servers,
-                fixes=self.test_copy_fixes,
             ),
             encoding="utf-8",
         )
@@ -590,9 +518,7 @@ class HAStack:
     # -- Web instances -------------------------------------------------------------------------------------------
     def _start_webs(self) -> None:
         config = self.directory / "gunicorn.conf.py"
-        config.write_text(
-            render_gunicorn_conf(GUNICORN_CONF.read_text(encoding="utf-8"), self.test_copy_fixes), encoding="utf-8"
-        )
+        config.write_text(GUNICORN_CONF.read_text(encoding="utf-8"), encoding="utf-8")
         for name in ("web-a", "web-b"):
             port = free_port()
             env = self.base_env("web")
@@ -638,10 +564,6 @@ class HAStack:
         text = _replace(
             text, f"listen 127.0.0.1:{site.https_port} ssl", f"listen 127.0.0.1:{self.nginx_port} ssl", "atrium.conf"
         )
-        for marker, old, new in NGINX_FIXES if apply_fixes() else []:
-            if marker not in text:
-                text = _replace(text, old, new, "atrium.conf")
-                self.test_copy_fixes.append(f"atrium.conf: {marker}")
         config.write_text(text, encoding="utf-8")
         # More connections than the validation test's 128: each request holds two (client and upstream).
         wrapper = site.conf.read_text(encoding="utf-8")
