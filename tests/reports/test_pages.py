@@ -52,6 +52,17 @@ def test_catalog_lists_only_datasets_i_may_see(catalog: dict[str, Any], sign_in:
     assert 'data-dataset="finance.invoices"' in found
 
 
+def test_the_header_search_box_searches_the_data_catalog(catalog: dict[str, Any], sign_in: Any) -> None:
+    frank = sign_in("frank")
+    header = frank.get("/finance/").content.decode()
+    assert (
+        'action="/catalog/"' in header
+        and 'id="atrium-search"' in header
+        and "disabled" not in header.split('id="atrium-search"')[1].split(">")[0]
+    )
+    assert 'id="atrium-search"' not in Client().get("/accounts/login/").content.decode()  # signed out: no search
+
+
 def test_dataset_page_shows_lineage_freshness_steward_and_only_visible_columns(
     catalog: dict[str, Any], sign_in: Callable[[str], Client]
 ) -> None:
